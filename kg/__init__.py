@@ -1,0 +1,1 @@
+"""trialkg: an ontology-linked knowledge graph of clinical trials."""

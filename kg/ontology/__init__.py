@@ -1,0 +1,1 @@
+"""Ontology files: loading them into the store, the OBO reader, the term index."""
