@@ -1,0 +1,285 @@
+"""Grounding: link each free-text mention of a trial to an ontology term, and say how.
+
+Conditions ground to DOID, cell products to CL. Strategies are tried in order; the first that
+finds exactly one term wins and is recorded with its confidence:
+
+==================  ==========  ==========================================================
+method              confidence  what matched
+==================  ==========  ==========================================================
+explicit_reference  1.00        the record gives the term's IRI or CURIE (or an alt id)
+exact_label         0.95        the mention equals the term's label (case, spacing aside)
+exact_synonym       0.90        the mention equals an EXACT synonym
+definition          0.90        the mention's description equals the term's definition
+                                (hPSCreg copies "definition; comment")
+normalised_label    0.80        equal after dropping punctuation, plurals, Greek letters
+related_synonym     0.60        a NARROW, BROAD or RELATED synonym
+==================  ==========  ==========================================================
+
+The mention's own words come before its description: a name match that the description
+confirms (the copied definition of the same term) gains ``+0.04``, and a name that matches
+several terms is settled by the description when exactly one of them has it — never by chance.
+An obsolete term is followed to its ``replaced_by`` term (confidence x 0.95). A mention that
+matches nothing, or several terms equally, stays ungrounded, and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from kg.ids import to_curie
+from kg.model import CellProduct, Condition, Grounding, GroundedTrial, MentionKind, Trial
+from kg.ontology.terms import Term, TermIndex, normalise_text
+
+__all__ = ["CONFIDENCE", "ground", "ground_mention"]
+
+logger = logging.getLogger(__name__)
+
+#: The confidence each strategy gives a link it makes (see the module docstring).
+CONFIDENCE: dict[str, float] = {
+    "explicit_reference": 1.00,
+    "exact_label": 0.95,
+    "exact_synonym": 0.90,
+    "definition": 0.90,
+    "normalised_label": 0.80,
+    "related_synonym": 0.60,
+}
+_CORROBORATED = 0.04
+_OBSOLETE_PENALTY = 0.95
+
+_JUSTIFICATION = {
+    "explicit_reference": "semapv:ManualMappingCuration",
+    "definition": "semapv:LexicalMatching",
+    "exact_label": "semapv:LexicalMatching",
+    "exact_synonym": "semapv:LexicalMatching",
+    "normalised_label": "semapv:LexicalMatching",
+    "related_synonym": "semapv:LexicalMatching",
+}
+_ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega",
+}
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def _loose(text: str) -> str:
+    """Drop case, punctuation, Greek letters (spelt out), plural 's' and "-like"."""
+    text = "".join(_GREEK.get(ch, ch) for ch in unicodedata.normalize("NFKC", text.casefold()))
+    words = [w for w in _NON_WORD.sub(" ", text).split() if w != "like"]
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                    for w in words)
+
+
+class _Matcher:
+    """The strategies over one term index and one target ontology prefix."""
+
+    def __init__(self, index: TermIndex, prefix: str) -> None:
+        self.index = index
+        self.prefix = prefix
+        self._loose: dict[str, list[str]] | None = None
+
+    def _keep(self, curies: Iterable[str]) -> list[str]:
+        return sorted({c for c in curies if c.startswith(self.prefix + ":")})
+
+    def loose_labels(self) -> dict[str, list[str]]:
+        if self._loose is None:
+            table: dict[str, list[str]] = {}
+            for term in self.index.iter_terms():
+                if term.curie.startswith(self.prefix + ":"):
+                    for name in (term.label, *(s.text for s in term.synonyms if s.scope == "EXACT")):
+                        if name:
+                            table.setdefault(_loose(name), []).append(term.curie)
+            self._loose = table
+        return self._loose
+
+    def strategies(
+        self, label: str, description: str | None
+    ) -> list[tuple[str, Callable[[], list[str]], str | None]]:
+        """(method, candidates, matched-text hint) in order of trust."""
+        return [
+            ("exact_label", lambda: self._keep(self.index.by_label(label)), label),
+            ("exact_synonym", lambda: self._keep(self.index.by_synonym(label, "EXACT")), label),
+            ("definition", lambda: self._definition_matches(description), None),
+            ("normalised_label", lambda: self._keep(self.loose_labels().get(_loose(label), ())),
+             None),
+            ("related_synonym", lambda: self._keep(
+                c for scope in ("NARROW", "BROAD", "RELATED")
+                for c in self.index.by_synonym(label, scope)), label),
+        ]
+
+    def _definition_matches(self, description: str | None) -> list[str]:
+        if not description:
+            return []
+        found = self._keep(self.index.by_definition(description))
+        if found:
+            return found
+        # hPSCreg writes "<definition>; <comment>": try each split point at "; ".
+        text = description
+        candidates: set[str] = set()
+        start = 0
+        while (cut := text.find("; ", start)) != -1:
+            candidates.update(self._keep(self.index.by_definition(text[:cut])))
+            start = cut + 2
+        return sorted(candidates)
+
+    def describes(self, term: Term, description: str | None) -> bool:
+        """Whether the record's description is this term's definition (optionally + comment)."""
+        if not description or not term.definition:
+            return False
+        want = normalise_text(description)
+        definition = normalise_text(term.definition)
+        return want == definition or want.startswith(definition + "; ") or want.startswith(
+            definition + ";")
+
+
+def _follow_obsolete(index: TermIndex, curie: str) -> tuple[str, str | None]:
+    """The live term for ``curie`` and a remark when an obsolete term was replaced."""
+    term = index[curie]
+    if term.curie != curie:
+        return term.curie, f"{curie} is an alternative id of {term.curie}"
+    if term.obsolete and term.replaced_by:
+        live = index.get(term.replaced_by[0])
+        if live is not None:
+            return live.curie, f"obsolete {curie} replaced by {live.curie}"
+    return curie, None
+
+
+def ground_mention(
+    kind: MentionKind,
+    label: str,
+    index: TermIndex,
+    *,
+    description: str | None = None,
+    ontology_ref: str | None = None,
+    matcher: _Matcher | None = None,
+) -> Grounding:
+    """Link one mention to a term of the ontology its kind calls for (DOID or CL).
+
+    :param label: the mention as the record writes it.
+    :param description: the record's description of it, used as evidence.
+    :param ontology_ref: an IRI or CURIE the record gives for it.
+    :returns: a grounding; ``object_id`` is None when nothing matched or the match is ambiguous.
+    """
+    matcher = matcher or _Matcher(index, _ONTOLOGY[kind])
+
+    def made(curie: str, method: str, matched: str | None, confidence: float,
+             comment: str | None = None) -> Grounding:
+        live, remark = _follow_obsolete(index, curie)
+        term = index[live]
+        if remark and "obsolete" in remark:
+            confidence *= _OBSOLETE_PENALTY
+        release = index.release_of(live)
+        notes = "; ".join(n for n in (comment, remark) if n) or None
+        return Grounding(
+            kind=kind,
+            subject_label=label,
+            object_id=live,
+            object_label=term.label,
+            method=method,
+            mapping_justification=_JUSTIFICATION[method],
+            matched_text=matched,
+            confidence=round(min(confidence, 1.0), 4),
+            object_source=release.iri if release else None,
+            object_source_version=release.version if release else None,
+            comment=notes,
+        )
+
+    if ontology_ref:
+        term = index.get(ontology_ref)
+        if term is not None:
+            return made(term.curie, "explicit_reference", ontology_ref,
+                        CONFIDENCE["explicit_reference"])
+        curie = to_curie(ontology_ref) if "://" in ontology_ref else ontology_ref
+        translated = matcher._keep(index.by_xref(curie)) if curie else []
+        if len(translated) == 1:
+            return made(translated[0], "explicit_reference", ontology_ref,
+                        CONFIDENCE["explicit_reference"] * 0.95,
+                        f"translated from {curie} through a cross-reference")
+        logger.debug("%r: stated reference %s is not in the loaded ontologies", label, ontology_ref)
+
+    for method, candidates_of, hint in matcher.strategies(label, description):
+        candidates = candidates_of()
+        if not candidates:
+            continue
+        confidence = CONFIDENCE[method]
+        if len(candidates) > 1:
+            confirmed = [c for c in candidates if matcher.describes(index[c], description)]
+            if len(confirmed) != 1:
+                logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
+                return _unmatched(kind, label, "ambiguous",
+                                  f"{method} matches {', '.join(candidates)} equally")
+            candidates = confirmed
+        curie = candidates[0]
+        term = index[curie]
+        matched = hint
+        if method == "exact_label":
+            matched = term.label
+        elif method == "definition":
+            matched = term.definition
+        elif hint is not None:
+            matched = next((s.text for s in term.synonyms
+                            if normalise_text(s.text) == normalise_text(hint)), hint)
+        comment = None
+        if method != "definition" and matcher.describes(term, description):
+            confidence += _CORROBORATED
+            comment = "the record's description is this term's definition"
+        result = made(curie, method, matched, confidence, comment)
+        logger.debug("%r -> %s by %s (%.2f)", label, result.object_id, method, result.confidence)
+        return result
+    return _unmatched(kind, label, "none", None)
+
+
+def _unmatched(kind: MentionKind, label: str, method: str, comment: str | None) -> Grounding:
+    return Grounding(
+        kind=kind,
+        subject_label=label,
+        object_id=None,
+        object_label=None,
+        method=method,
+        mapping_justification="semapv:UnspecifiedMatching",
+        matched_text=None,
+        confidence=0.0,
+        predicate_id="skos:exactMatch",
+        comment=comment,
+    )
+
+
+class Grounder:
+    """Grounds trial after trial against one index, caching per distinct mention."""
+
+    def __init__(self, index: TermIndex) -> None:
+        self.index = index
+        self._matchers = {kind: _Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
+        self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
+
+    def mention(self, kind: MentionKind, item: Condition | CellProduct) -> Grounding:
+        key = (kind, item.label, item.description, item.ontology_ref)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = ground_mention(kind, item.label, self.index, description=item.description,
+                                    ontology_ref=item.ontology_ref, matcher=self._matchers[kind])
+            self._cache[key] = cached
+            if not cached.grounded:
+                logger.warning("ungrounded %s mention %r (%s)", kind.value, item.label,
+                               cached.comment or "no term matched")
+        return replace(cached, subject_label=item.label)
+
+    def __call__(self, trial: Trial) -> GroundedTrial:
+        return GroundedTrial(
+            trial=trial,
+            conditions=tuple(self.mention(MentionKind.CONDITION, c) for c in trial.conditions),
+            cell_products=tuple(self.mention(MentionKind.CELL_TYPE, p) for p in trial.cell_products),
+        )
+
+
+def ground(trial: Trial, index: TermIndex) -> GroundedTrial:
+    """Ground every condition and cell product of one trial.
+
+    For many trials, make one :class:`Grounder` and call it per trial: it caches per mention.
+    """
+    return Grounder(index)(trial)

@@ -1,0 +1,280 @@
+"""Load ontology files into their own named graphs, recording which release each one is.
+
+Formats: OWL as RDF/XML (``.owl``, ``.rdf``), Turtle (``.ttl``), N-Triples (``.nt``), parsed
+by pyoxigraph; OBO 1.2/1.4 (``.obo``) through :mod:`kg.ontology.obo`; each also gzipped
+(``.gz``). ``owl:imports`` are listed in the release record and reported once; they are never
+fetched (pyoxigraph does not follow them, and nothing here opens a network connection).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from kg.errors import OntologyError
+from kg.ids import DEFAULT_BASE_IRI
+from kg.ontology.obo import obo_to_triples
+from kg.rdf.vocab import DCTERMS, FOAF, OWL, PROV, RDF, TRIALKG, XSD
+from kg.store import Store
+
+__all__ = [
+    "DEFAULT_BASE",
+    "OntologyRelease",
+    "load_ontology",
+    "ontology_graph",
+    "parse_ontology",
+    "read_releases",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE = DEFAULT_BASE_IRI
+
+_RDF_FORMATS = {
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+}
+_OBO_CLASS = re.compile(r"^http://purl\.obolibrary\.org/obo/([A-Za-z]+)_")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class OntologyRelease:
+    """One ontology file as loaded: which ontology, which release, from where."""
+
+    #: Short name, also the graph's last segment: ``"doid"``, ``"cl"``.
+    name: str
+    #: The ontology IRI the file declares, e.g. ``http://purl.obolibrary.org/obo/doid.owl``.
+    iri: str | None
+    #: ``owl:versionIRI``, when the file has one (editors' files often do not).
+    version_iri: str | None
+    #: ``owl:versionInfo`` or OBO ``data-version``, when given.
+    version_info: str | None
+    #: The named graph holding the ontology's triples.
+    graph: str
+    #: The file it was read from.
+    path: str
+    #: SHA-256 of the file's bytes.
+    sha256: str
+    #: Number of triples loaded.
+    triples: int
+    #: ``owl:imports`` declared by the file and not followed.
+    imports: tuple[str, ...] = ()
+    #: ``dcterms:license`` of the ontology, when declared.
+    license: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The best human-readable version: version IRI, else version info, else the checksum."""
+        return self.version_iri or self.version_info or f"sha256:{self.sha256[:16]} of {self.path}"
+
+    @property
+    def release_date(self) -> str | None:
+        """The release date found in the version IRI or info, e.g. ``"2026-07-31"``."""
+        match = _DATE.search(self.version_iri or self.version_info or "")
+        return match.group(1) if match else None
+
+
+def ontology_graph(name: str, *, base: str = DEFAULT_BASE) -> ox.NamedNode:
+    """The named graph of an ontology: ``<base>graph/ontology/<name>``."""
+    return ox.NamedNode(f"{base}graph/ontology/{name}")
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_ontology(path: str | Path) -> Iterator[ox.Triple]:
+    """Stream the triples of an ontology file, choosing the parser by file suffix.
+
+    :raises OntologyError: for an unknown suffix or a syntax error (with its line).
+    """
+    path = Path(path)
+    suffix = Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
+    if suffix == ".obo":
+        yield from obo_to_triples(path)
+        return
+    if suffix == ".ofn":
+        raise OntologyError(
+            path, "OWL functional syntax is not read yet; give the RDF/XML (.owl) or OBO release"
+        )
+    fmt = _RDF_FORMATS.get(suffix)
+    if fmt is None:
+        known = ", ".join(sorted({*_RDF_FORMATS, ".obo"}))
+        raise OntologyError(path, f"unknown ontology format {suffix!r}; known: {known} (+ .gz)")
+    try:
+        with _open_binary(path) as handle:
+            for triple in ox.parse(handle, fmt, base_iri=path.resolve().as_uri()):
+                if isinstance(triple, ox.Triple):
+                    yield triple
+                else:  # a quad from a dataset format: keep its triple
+                    yield triple.triple
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise OntologyError(path, f"{fmt} syntax error: {exc.msg if line else exc}", line=line) from exc
+    except (OSError, EOFError) as exc:
+        raise OntologyError(path, f"cannot read: {exc}") from exc
+
+
+def _guess_name(class_prefixes: Counter[str], iri: str | None, path: Path) -> str:
+    if class_prefixes:
+        return class_prefixes.most_common(1)[0][0].lower()
+    if iri:
+        return iri.rstrip("/").rsplit("/", 1)[-1].split(".")[0].lower()
+    return path.name.split(".")[0].split("-")[0].lower()
+
+
+def load_ontology(
+    store: Store,
+    path: str | Path,
+    *,
+    base: str = DEFAULT_BASE,
+    name: str | None = None,
+) -> OntologyRelease:
+    """Load an ontology file into its own named graph, replacing an earlier release of it.
+
+    The graph also gets a description of the release (file, checksum, version, load time),
+    which :func:`read_releases` reads back.
+
+    :param name: the short name of the ontology; guessed from its terms when omitted.
+    :raises OntologyError: when the file cannot be parsed; the store keeps the old release.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OntologyError(path, "no such file")
+    triples = list(parse_ontology(path))
+    if not triples:
+        raise OntologyError(path, "no triples: expected an OWL or OBO ontology")
+    ontology_iri = version_iri = version_info = license_ = None
+    imports: list[str] = []
+    class_prefixes: Counter[str] = Counter()
+    for t in triples:
+        p = t.predicate
+        if p == RDF.type and t.object == OWL.Ontology and isinstance(t.subject, ox.NamedNode):
+            ontology_iri = ontology_iri or t.subject.value
+        elif p == RDF.type and t.object == OWL.Class and isinstance(t.subject, ox.NamedNode):
+            match = _OBO_CLASS.match(t.subject.value)
+            if match:
+                class_prefixes[match.group(1)] += 1
+        elif p == OWL.versionIRI:
+            version_iri = t.object.value
+        elif p == OWL.versionInfo:
+            version_info = t.object.value
+        elif p == OWL.imports:
+            imports.append(t.object.value)
+        elif p == DCTERMS.license and ontology_iri in (None, getattr(t.subject, "value", None)):
+            license_ = t.object.value
+    if imports:
+        logger.warning(
+            "%s: %d owl:imports not followed (never fetched over the network): %s",
+            path, len(imports), ", ".join(imports[:3]) + (" ..." if len(imports) > 3 else ""),
+        )
+    name = name or _guess_name(class_prefixes, ontology_iri, path)
+    graph = ontology_graph(name, base=base)
+    release = OntologyRelease(
+        name=name,
+        iri=ontology_iri,
+        version_iri=version_iri,
+        version_info=version_info,
+        graph=graph.value,
+        path=str(path),
+        sha256=_sha256(path),
+        triples=len(triples),
+        imports=tuple(imports),
+        license=license_,
+    )
+    quads = (ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    store.replace_graph_large(graph, _chain(quads, _release_quads(release, graph)))
+    logger.info("loaded ontology %s from %s: %d triples (%s)", name, path, len(triples), release.version)
+    return release
+
+
+def _chain(*parts: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    for part in parts:
+        yield from part
+
+
+def _release_quads(release: OntologyRelease, graph: ox.NamedNode) -> Iterator[ox.Quad]:
+    def lit(value: str, datatype: ox.NamedNode = XSD.string) -> ox.Literal:
+        return ox.Literal(value, datatype=datatype)
+
+    yield ox.Quad(graph, RDF.type, TRIALKG.OntologyRelease, graph)
+    yield ox.Quad(graph, RDF.type, PROV.Entity, graph)
+    yield ox.Quad(graph, DCTERMS.identifier, lit(release.name), graph)
+    yield ox.Quad(graph, DCTERMS.source, lit(Path(release.path).name), graph)
+    yield ox.Quad(graph, TRIALKG.recordChecksum, lit(f"sha256:{release.sha256}"), graph)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    yield ox.Quad(graph, PROV.generatedAtTime, lit(now, XSD.dateTime), graph)
+    if release.iri:
+        yield ox.Quad(graph, FOAF.primaryTopic, ox.NamedNode(release.iri), graph)
+    if release.version_iri:
+        yield ox.Quad(graph, PROV.wasDerivedFrom, ox.NamedNode(release.version_iri), graph)
+
+
+def read_releases(store: Store, *, base: str = DEFAULT_BASE) -> tuple[OntologyRelease, ...]:
+    """The ontology releases loaded in a store, as :func:`load_ontology` recorded them."""
+    prefix = f"{base}graph/ontology/"
+    rows = store.query(
+        """
+        SELECT ?g ?name ?file ?sum ?iri ?viri ?vinfo ?license (COUNT(*) AS ?n) WHERE {
+          GRAPH ?g {
+            ?g a trialkg:OntologyRelease ; dcterms:identifier ?name ;
+               dcterms:source ?file ; trialkg:recordChecksum ?sum .
+            OPTIONAL { ?g foaf:primaryTopic ?iri .
+                       OPTIONAL { ?iri owl:versionInfo ?vinfo }
+                       OPTIONAL { ?iri dcterms:license ?license } }
+            OPTIONAL { ?g prov:wasDerivedFrom ?viri }
+            ?s ?p ?o
+          }
+        } GROUP BY ?g ?name ?file ?sum ?iri ?viri ?vinfo ?license ORDER BY ?name
+        """,
+        prefixes={"trialkg": TRIALKG.uri, "dcterms": DCTERMS.uri, "foaf": FOAF.uri,
+                  "owl": OWL.uri, "prov": PROV.uri},
+        union_default_graph=False,
+    )
+    releases = []
+    assert isinstance(rows, ox.QuerySolutions)
+    for row in rows:
+        graph = row["g"].value
+        if not graph.startswith(prefix):
+            continue
+
+        def opt(var: str, row: ox.QuerySolution = row) -> str | None:
+            term = row[var]
+            return term.value if term is not None else None
+
+        releases.append(
+            OntologyRelease(
+                name=row["name"].value,
+                iri=opt("iri"),
+                version_iri=opt("viri"),
+                version_info=opt("vinfo"),
+                graph=graph,
+                path=row["file"].value,
+                sha256=row["sum"].value.removeprefix("sha256:"),
+                triples=int(row["n"].value),
+                license=opt("license"),
+            )
+        )
+    return tuple(releases)

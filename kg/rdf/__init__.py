@@ -1,0 +1,1 @@
+"""RDF: the vocabulary namespaces and the Trial -> quads mapping."""

@@ -1,0 +1,281 @@
+"""Trial -> quads: the RDF shape of a grounded trial, in its own named graph.
+
+No file is opened here. One source's description of one trial goes into the named graph
+``<base>graph/<source>/<record id>``; the trial node ``<base>trial/<NCT or source-id>`` is shared
+by every source that describes the same trial, so sources merge on it.
+
+Conditions link straight to the DOID class and cell types to the CL class, so
+``?trial trialkg:condition/rdfs:subClassOf* obo:DOID_1100`` finds every trial on any ovarian
+disease. Beside each link sits the mention it came from and a grounding record: matched text,
+method, confidence, ontology release.
+
+Contact persons are personal data: they are written only when asked, and then into a separate
+graph ``<base>graph/private/<source>/<record id>`` that is never published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+from kg.ids import DEFAULT_BASE_IRI, to_iri
+from kg.model import (
+    CellProduct,
+    DatedValue,
+    Grounding,
+    GroundedTrial,
+    Phase,
+    RecruitmentStatus,
+    Trial,
+)
+from kg.rdf.vocab import DCTERMS, FOAF, OBO, PROV, RDF, RDFS, SCHEMA, TRIALKG, XSD
+
+__all__ = ["DEFAULT_BASE", "Graphs", "contact_quads", "graphs_of", "trial_iri", "trial_to_quads"]
+
+DEFAULT_BASE = DEFAULT_BASE_IRI
+
+_OBI_CLINICAL_TRIAL = OBO.OBI_0003699
+# OBI has classes for phases I-III only; the rest are trialkg:Phase values alone.
+_OBI_PHASE = {Phase.PHASE1: OBO.OBI_0003700, Phase.PHASE2: OBO.OBI_0003701,
+              Phase.PHASE3: OBO.OBI_0003702}
+_PHASE = {
+    Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1,
+    Phase.PHASE1: TRIALKG.Phase1,
+    Phase.PHASE2: TRIALKG.Phase2,
+    Phase.PHASE3: TRIALKG.Phase3,
+    Phase.PHASE4: TRIALKG.Phase4,
+    Phase.NOT_APPLICABLE: TRIALKG.PhaseNotApplicable,
+}
+_STATUS = {
+    RecruitmentStatus.NOT_YET_RECRUITING: TRIALKG.NotYetRecruiting,
+    RecruitmentStatus.RECRUITING: TRIALKG.Recruiting,
+    RecruitmentStatus.ENROLLING_BY_INVITATION: TRIALKG.EnrollingByInvitation,
+    RecruitmentStatus.ACTIVE_NOT_RECRUITING: TRIALKG.ActiveNotRecruiting,
+    RecruitmentStatus.SUSPENDED: TRIALKG.Suspended,
+    RecruitmentStatus.TERMINATED: TRIALKG.Terminated,
+    RecruitmentStatus.COMPLETED: TRIALKG.Completed,
+    RecruitmentStatus.WITHDRAWN: TRIALKG.Withdrawn,
+    RecruitmentStatus.UNKNOWN: TRIALKG.UnknownStatus,
+}
+_METHOD = {
+    "explicit_reference": TRIALKG.ExplicitReference,
+    "definition": TRIALKG.DefinitionMatch,
+    "exact_label": TRIALKG.ExactLabelMatch,
+    "exact_synonym": TRIALKG.ExactSynonymMatch,
+    "xref": TRIALKG.CrossReferenceMatch,
+    "normalised_label": TRIALKG.NormalisedLabelMatch,
+    "related_synonym": TRIALKG.RelatedSynonymMatch,
+}
+_QuadMaker = Callable[[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal], Quad]
+_DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
+
+
+@dataclass(frozen=True, slots=True)
+class Graphs:
+    """The named graphs one source record of a trial writes to."""
+
+    #: The public graph of the trial as this source describes it.
+    public: NamedNode
+    #: The graph for personal data (contacts), never published.
+    private: NamedNode
+
+
+def trial_iri(key: str, *, base: str = DEFAULT_BASE) -> NamedNode:
+    """``<base>trial/<key>``, the key being an NCT number or ``<source>-<record id>``."""
+    return NamedNode(f"{base}trial/{key}")
+
+
+def graphs_of(trial: Trial, *, base: str = DEFAULT_BASE) -> Graphs:
+    """The named graphs a trial's source record writes to."""
+    tail = f"{trial.source.source}/{trial.source.record_id}"
+    return Graphs(NamedNode(f"{base}graph/{tail}"), NamedNode(f"{base}graph/private/{tail}"))
+
+
+def _string(value: str) -> Literal:
+    return Literal(value)
+
+
+def _date(value: DatedValue) -> Literal:
+    return Literal(value.value, datatype=_DATE_TYPE[value.precision])
+
+
+def trial_to_quads(
+    grounded: GroundedTrial,
+    *,
+    base: str = DEFAULT_BASE,
+    loaded_at: datetime | None = None,
+    ontology_versions: Iterable[str] = (),
+) -> Iterator[Quad]:
+    """Describe one grounded trial as quads in its source's named graph.
+
+    :param loaded_at: the load time recorded as ``prov:generatedAtTime`` (default: now).
+    :param ontology_versions: version IRIs (or labels) of the ontology releases grounding used.
+    """
+    trial = grounded.trial
+    graph = graphs_of(trial, base=base).public
+    node = trial_iri(trial.key, base=base)
+    record = f"{base}{trial.source.source}/{trial.source.record_id}"
+
+    def q(s: NamedNode | BlankNode, p: NamedNode, o: NamedNode | BlankNode | Literal) -> Quad:
+        return Quad(s, p, o, graph)
+
+    # Provenance of the graph itself: it describes the trial, from this record, at this time.
+    when = (loaded_at or datetime.now(UTC)).replace(microsecond=0)
+    yield q(graph, RDF.type, PROV.Entity)
+    yield q(graph, FOAF.primaryTopic, node)
+    yield q(graph, DCTERMS.source, _string(trial.source.path))
+    yield q(graph, TRIALKG.sourceRecord, _string(f"{trial.source.source}:{trial.source.record_id}"))
+    if trial.source.url:
+        yield q(graph, PROV.wasDerivedFrom, NamedNode(trial.source.url))
+    if trial.source.sha256:
+        yield q(graph, TRIALKG.recordChecksum, _string(f"sha256:{trial.source.sha256}"))
+    yield q(graph, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime))
+    for version in ontology_versions:
+        yield q(graph, PROV.used, NamedNode(version) if "://" in version else _string(version))
+
+    # The trial.
+    yield q(node, RDF.type, _OBI_CLINICAL_TRIAL)
+    yield q(node, RDF.type, SCHEMA.MedicalTrial)
+    yield q(node, DCTERMS.title, _string(trial.title))
+    yield q(node, RDFS.label, _string(trial.title))
+    if trial.acronym:
+        yield q(node, TRIALKG.acronym, _string(trial.acronym))
+    yield q(node, DCTERMS.identifier, _string(trial.key))
+    if trial.nct_id:
+        yield q(node, TRIALKG.nctId, _string(trial.nct_id))
+        yield q(node, RDFS.seeAlso, NamedNode(f"https://clinicaltrials.gov/study/{trial.nct_id}"))
+        yield q(node, SCHEMA.sameAs, NamedNode(f"http://identifiers.org/clinicaltrials:{trial.nct_id}"))
+    if trial.source.url:
+        yield q(node, RDFS.seeAlso, NamedNode(trial.source.url))
+    for identifier in trial.identifiers:
+        yield q(node, TRIALKG.secondaryIdentifier, _string(identifier.value))
+    if trial.summary:
+        yield q(node, DCTERMS.abstract, _string(trial.summary))
+    if trial.description:
+        yield q(node, DCTERMS.description, _string(trial.description))
+    if trial.phase_text:
+        yield q(node, TRIALKG.statedPhase, _string(trial.phase_text))
+    for phase in trial.phases:
+        yield q(node, TRIALKG.phase, _PHASE[phase])
+        if phase in _OBI_PHASE:
+            yield q(node, RDF.type, _OBI_PHASE[phase])
+    for prop, dated in ((TRIALKG.startDate, trial.start), (TRIALKG.endDate, trial.end)):
+        if dated is not None:
+            bnode = BlankNode()
+            yield q(node, prop, bnode)
+            yield q(bnode, RDF.type, TRIALKG.DatedValue)
+            yield q(bnode, TRIALKG.date, _date(dated))
+            if dated.estimated is not None:
+                yield q(bnode, TRIALKG.estimated, Literal(dated.estimated))
+    if trial.recruitment_status is not None:
+        yield q(node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
+    if trial.enrollment is not None:
+        prop = {True: TRIALKG.targetEnrollment, False: TRIALKG.actualEnrollment,
+                None: TRIALKG.enrollment}[trial.enrollment.estimated]
+        yield q(node, prop, Literal(trial.enrollment.count, datatype=XSD.integer))
+    if trial.ictrp_url and "://" in trial.ictrp_url:
+        yield q(node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
+    if trial.source_url and "://" in trial.source_url:
+        yield q(node, RDFS.seeAlso, NamedNode(trial.source_url))
+    for sponsor in trial.sponsors:
+        org = BlankNode()
+        yield q(node, SCHEMA.sponsor, org)
+        yield q(org, RDF.type, SCHEMA.Organization)
+        yield q(org, SCHEMA.name, _string(sponsor))
+    for site in trial.sites:
+        place = BlankNode()
+        yield q(node, TRIALKG.studySite, place)
+        yield q(place, RDF.type, SCHEMA.Place)
+        yield q(place, SCHEMA.name, _string(site))
+    for institution in trial.contact_institutions:
+        yield q(node, TRIALKG.contactInstitution, _string(institution))
+
+    # Conditions: the direct link for queries, the mention and its grounding beside it.
+    for i, (condition, grounding) in enumerate(zip(trial.conditions, grounded.conditions), 1):
+        mention = NamedNode(f"{record}/condition/{i}")
+        yield q(node, TRIALKG.conditionMention, mention)
+        yield q(mention, RDF.type, TRIALKG.ConditionMention)
+        if condition.description:
+            yield q(mention, DCTERMS.description, _string(condition.description))
+        yield from _mention(q, mention, condition.label, condition.ontology_ref, grounding)
+        if grounding.object_id:
+            yield q(node, TRIALKG.condition, OBO.term(grounding.object_id))
+
+    # Cell products: an intervention node per product, linked to its CL class.
+    for i, (product, grounding) in enumerate(zip(trial.cell_products, grounded.cell_products), 1):
+        yield from _cell_product(q, node, f"{record}/intervention/{i}", product, grounding)
+
+
+def _mention(
+    q: _QuadMaker, mention: NamedNode, label: str, ref: str | None, grounding: Grounding
+) -> Iterator[Quad]:
+    yield q(mention, RDFS.label, _string(label))
+    if ref:
+        iri = to_iri(ref)
+        yield q(mention, TRIALKG.statedReference, NamedNode(iri) if iri else _string(ref))
+    if not grounding.object_id:
+        yield q(mention, RDF.type, TRIALKG.UngroundedMention)
+        if grounding.comment:
+            yield q(mention, RDFS.comment, _string(grounding.comment))
+        return
+    record = NamedNode(f"{mention.value}/grounding")
+    yield q(mention, TRIALKG.grounding, record)
+    yield q(record, RDF.type, TRIALKG.Grounding)
+    yield q(record, TRIALKG.groundedTo, OBO.term(grounding.object_id))
+    yield q(record, TRIALKG.method, _METHOD[grounding.method])
+    yield q(record, TRIALKG.confidence, Literal(str(grounding.confidence), datatype=XSD.decimal))
+    if grounding.matched_text:
+        yield q(record, TRIALKG.matchedText, _string(grounding.matched_text))
+    if grounding.object_source_version:
+        version = grounding.object_source_version
+        yield q(record, PROV.used, NamedNode(version) if "://" in version else _string(version))
+    if grounding.comment:
+        yield q(record, RDFS.comment, _string(grounding.comment))
+
+
+def _cell_product(
+    q: _QuadMaker, trial: NamedNode, iri: str, product: CellProduct, grounding: Grounding
+) -> Iterator[Quad]:
+    intervention = NamedNode(iri)
+    yield q(trial, TRIALKG.intervention, intervention)
+    yield q(intervention, RDF.type, TRIALKG.CellProductIntervention)
+    yield q(intervention, RDFS.label, _string(product.label))
+    mention = NamedNode(f"{iri}/cell-type")
+    yield q(intervention, TRIALKG.cellTypeMention, mention)
+    yield q(mention, RDF.type, TRIALKG.CellTypeMention)
+    if product.description:
+        yield q(mention, DCTERMS.description, _string(product.description))
+    yield from _mention(q, mention, product.label, product.ontology_ref, grounding)
+    if grounding.object_id:
+        yield q(intervention, TRIALKG.cellType, OBO.term(grounding.object_id))
+    if product.source_cell_line:
+        yield q(intervention, TRIALKG.sourceCellLine, _string(product.source_cell_line))
+    if product.route:
+        yield q(intervention, TRIALKG.route, _string(product.route))
+    for j, arm in enumerate(product.dose_arms, 1):
+        arm_node = NamedNode(f"{iri}/dose-arm/{j}")
+        yield q(intervention, TRIALKG.doseArm, arm_node)
+        yield q(arm_node, RDF.type, TRIALKG.DoseArm)
+        yield q(arm_node, RDFS.label, _string(arm.label))
+        yield q(arm_node, TRIALKG.cellCount, Literal(repr(float(arm.cell_count)), datatype=XSD.double))
+        if arm.scope:
+            yield q(arm_node, TRIALKG.doseScope, _string(arm.scope))
+        yield q(arm_node, TRIALKG.sourceText, _string(arm.source_text))
+
+
+def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE) -> Iterator[Quad]:
+    """Contact persons of a trial, in its private graph (never published)."""
+    graph = graphs_of(trial, base=base).private
+    node = trial_iri(trial.key, base=base)
+    vcard = "http://www.w3.org/2006/vcard/ns#"
+    for contact in trial.contacts:
+        person = BlankNode()
+        yield Quad(node, NamedNode(vcard + "hasContact"), person, graph)
+        for field, value in (("given-name", contact.first_name), ("family-name", contact.last_name),
+                             ("hasEmail", contact.email), ("hasTelephone", contact.phone)):
+            if value:
+                yield Quad(person, NamedNode(vcard + field), _string(value), graph)
+

@@ -1,0 +1,222 @@
+"""The quad store: Oxigraph on disk (or in memory), knowing nothing of trials.
+
+Guarantees, as the method names say:
+
+- :meth:`Store.replace_graph` swaps one named graph's content in a single transaction: a reader
+  sees the old graph or the new one, never a mix, and a failure leaves the old one in place.
+- :meth:`Store.bulk_build` fills a *fresh* store fast and is **not** atomic; use it to build a
+  new store that is then moved into place, never on a store that others read.
+
+One writer process at a time; readers open the store with :meth:`Store.open_read_only`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError, StoreError
+
+__all__ = ["DEFAULT_STORE", "Store"]
+
+logger = logging.getLogger(__name__)
+
+#: Where the store lives when no --store is given.
+DEFAULT_STORE = Path("trialkg.db")
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def _quad_text(quad: ox.Quad) -> str:
+    return f"{quad.subject} {quad.predicate} {quad.object} ."
+
+
+class Store:
+    """An Oxigraph store holding the trial graphs and the ontology graphs."""
+
+    def __init__(self, inner: ox.Store, *, path: Path | None, read_only: bool) -> None:
+        self._inner = inner
+        #: Where the store lives on disk; None for an in-memory store.
+        self.path = path
+        #: Whether writes are refused.
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) a store on disk for reading and writing.
+
+        :raises StoreError: when the folder cannot be opened, e.g. another process writes to it.
+        """
+        path = Path(path)
+        try:
+            inner = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open store {path} for writing: {exc}") from exc
+        return cls(inner, path=path, read_only=False)
+
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Store:
+        """Open an existing store on disk for reading only; never blocks a writer.
+
+        :raises StoreError: when there is no store at ``path``.
+        """
+        path = Path(path)
+        if not path.is_dir():
+            raise StoreError(f"no store at {path}: run 'trialkg build' first, or pass --store")
+        try:
+            inner = ox.Store.read_only(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open store {path} for reading: {exc}") from exc
+        return cls(inner, path=path, read_only=True)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A store that lives in memory only, for tests and one-off conversions."""
+        return cls(ox.Store(), path=None, read_only=False)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only")
+
+    def replace_graph(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> int:
+        """Replace the content of one named graph, atomically.
+
+        Every quad must belong to ``graph``. The old content is dropped and the new content
+        inserted in one SPARQL update, which Oxigraph runs as one transaction.
+
+        :returns: the number of quads written.
+        :raises StoreError: on a write failure or a quad of another graph; the store is unchanged.
+        """
+        self._check_writable()
+        lines = []
+        for quad in quads:
+            if quad.graph_name != graph:
+                raise StoreError(f"quad for graph {quad.graph_name} given to replace {graph}")
+            lines.append(_quad_text(quad))
+        update = f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n"
+        update += "\n".join(lines) + "\n} }"
+        try:
+            self._inner.update(update)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot replace graph {graph.value}: {exc}") from exc
+        return len(lines)
+
+    def replace_graph_large(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> int:
+        """Replace a large named graph (an ontology): clear it, then stream the new quads in.
+
+        Not atomic: a failure part way leaves the graph partly written (and reported). Use it
+        for ontology releases of 10^5 triples, for which one SPARQL update would be wasteful.
+        """
+        self._check_writable()
+        counter = _Counter(quads)
+        try:
+            self._inner.remove_graph(graph) if self._inner.contains_named_graph(graph) else None
+            self._inner.extend(counter)
+        except OSError as exc:
+            raise StoreError(f"cannot write graph {graph.value}: {exc}") from exc
+        return counter.count
+
+    def remove_graph(self, graph: ox.NamedNode) -> bool:
+        """Drop one named graph. :returns: whether it existed."""
+        self._check_writable()
+        if not self._inner.contains_named_graph(graph):
+            return False
+        self._inner.remove_graph(graph)
+        return True
+
+    def bulk_build(self, quads: Iterable[ox.Quad]) -> int:
+        """Add quads with Oxigraph's bulk loader: fast, streaming, and **not atomic**.
+
+        Only for filling a fresh store that nobody reads yet.
+        """
+        self._check_writable()
+        counter = _Counter(quads)
+        try:
+            self._inner.bulk_extend(counter)
+        except OSError as exc:
+            raise StoreError(f"bulk load into {self.path} failed: {exc}") from exc
+        return counter.count
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self._inner.flush()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+        union_default_graph: bool = True,
+    ) -> QueryResult:
+        """Run a SPARQL query. Parameters travel as RDF terms, never pasted into the text.
+
+        With ``union_default_graph`` (the default), the default graph is the union of all named
+        graphs, so queries see trials and ontologies together without GRAPH clauses.
+
+        :raises QueryError: on a syntax error, with the parser's message.
+        """
+        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        try:
+            return self._inner.query(
+                sparql,
+                substitutions=subs or None,
+                prefixes=dict(prefixes) if prefixes else None,
+                use_default_graph_as_union=union_default_graph,
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        for graph in self._inner.named_graphs():
+            if isinstance(graph, ox.NamedNode):
+                yield graph
+
+    def has_graph(self, graph: ox.NamedNode) -> bool:
+        return bool(self._inner.contains_named_graph(graph))
+
+    def quads(
+        self,
+        subject: ox.NamedNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: ox.NamedNode | ox.Literal | None = None,
+        graph: ox.NamedNode | None = None,
+    ) -> Iterator[ox.Quad]:
+        return iter(self._inner.quads_for_pattern(subject, predicate, obj, graph))
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: ox.RdfFormat,
+        *,
+        graph: ox.NamedNode | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write the whole store (or one graph) to ``output`` as it goes."""
+        self._inner.dump(output, fmt, from_graph=graph, prefixes=dict(prefixes or {}))
+
+
+class _Counter:
+    """Counts the quads flowing through it."""
+
+    def __init__(self, quads: Iterable[ox.Quad]) -> None:
+        self._quads = quads
+        self.count = 0
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        for quad in self._quads:
+            self.count += 1
+            yield quad
