@@ -1,0 +1,363 @@
+"""The ``trialkg`` command: parse, call one library function, format the result.
+
+Data goes to stdout; messages, summaries and warnings to stderr. Exit codes: 0 success,
+1 failure or rejected records, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+import pyoxigraph as ox
+
+from kg.errors import QueryError, TrialkgError
+from kg.ids import DEFAULT_BASE_IRI
+from kg.queries import load_queries, run_named
+from kg.rdf.vocab import PREFIXES
+from kg.store import DEFAULT_STORE, QueryResult, Store
+
+logger = logging.getLogger("kg")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STORE_OPTION = click.option(
+    "--store", "store_path", type=click.Path(path_type=Path), default=DEFAULT_STORE,
+    show_default=True, help="Folder of the Oxigraph store.")
+BASE_OPTION = click.option(
+    "--base-iri", "base", default=DEFAULT_BASE_IRI, show_default=True,
+    help="Base of trial and graph IRIs.")
+
+_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
+                                         logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger("kg")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class _Group(click.Group):
+    """Turns library errors into one line on stderr and exit 1 (a traceback with -v)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrialkgError as exc:
+            if logger.isEnabledFor(logging.INFO):
+                logger.exception("failed")
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More messages on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.version_option(package_name="trialkg")
+def main(verbose: int, quiet: bool) -> None:
+    """An ontology-linked knowledge graph of clinical trials.
+
+    Records of trials go in; RDF comes out whose conditions link to the Human Disease
+    Ontology (DOID) and cell products to the Cell Ontology (CL), held in Oxigraph.
+
+    Example, from a checkout:
+
+        trialkg build && trialkg query trials-by-condition --param condition=DOID:1100
+    """
+    _configure_logging(verbose, quiet)
+
+
+# -- build ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("records", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--ontology", "ontologies", multiple=True, type=click.Path(path_type=Path),
+              help="Ontology file to load (OWL, Turtle, N-Triples, OBO; .gz too); repeatable. "
+                   "Default: the DOID and CL slims in ontologies/.")
+@STORE_OPTION
+@BASE_OPTION
+@click.option("--include-contacts", is_flag=True,
+              help="Also store contact persons, in private graphs that are never published.")
+def build(records: tuple[Path, ...], ontologies: tuple[Path, ...], store_path: Path, base: str,
+          include_contacts: bool) -> None:
+    """Build a fresh store from record files and ontology files.
+
+    RECORDS are files, folders or globs (default: seeds/). The store is built beside the old
+    one and swapped in when done. Rejected records are reported and make the exit code 1;
+    the good records are loaded all the same.
+
+    Example: trialkg build seeds/hpscreg-48.txt --store trialkg.db
+    """
+    from kg.pipeline import build as run_build
+    from kg.pipeline import default_ontologies, default_records
+
+    report = run_build(
+        store_path,
+        list(records) or default_records(),
+        list(ontologies) or default_ontologies(),
+        base=base,
+        include_contacts=include_contacts,
+    )
+    out = click.get_text_stream("stderr")
+    for release in report.releases:
+        out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
+    load = report.load
+    out.write(f"records read: {load.records_read}; trials loaded: {load.trials_loaded}; "
+              f"rejected: {len(load.rejected)}\n")
+    for kind, (grounded, ungrounded) in load.grounded.items():
+        out.write(f"{kind.value} mentions: {grounded} grounded, {ungrounded} ungrounded\n")
+    for key, grounding in load.ungrounded:
+        out.write(f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"
+                  f" ({grounding.comment or 'no term matched'})\n")
+    for error in load.rejected:
+        out.write(f"  rejected: {error}\n")
+    out.write(f"store {store_path}: {report.store_quads} quads\n")
+    if load.rejected:
+        sys.exit(1)
+
+
+# -- query ------------------------------------------------------------------------------------
+
+
+def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+           prefixes: dict[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, ns in prefixes.items():
+            if term.value.startswith(ns) and term.value != ns:
+                return f"{prefix}:{term.value[len(ns):]}"
+        return term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _rows(result: ox.QuerySolutions, prefixes: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    names = [v.value for v in result.variables]
+    rows = [[_short(row[name], prefixes) for name in names] for row in result]
+    return names, rows
+
+
+def _table(names: list[str], rows: list[list[str]], out: IO[str], width: int = 60) -> None:
+    def cut(text: str) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    cells = [[cut(c) for c in row] for row in rows]
+    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n")
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"--param expects KEY=VALUE; found {item!r}")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _list_queries(out: IO[str]) -> None:
+    for query in load_queries().values():
+        params = " ".join(
+            f"[--param {p.name}=...]" if p.optional else f"--param {p.name}=..."
+            for p in query.parameters)
+        out.write(f"{query.name} {params}".rstrip() + "\n")
+        out.write(f"    {query.summary}\n")
+        for p in query.parameters:
+            out.write(f"    {p.name} ({p.kind}{', optional' if p.optional else ''}): "
+                      f"{p.description}\n")
+        if query.example:
+            out.write(f"    example: {query.example}\n")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the query; repeatable. CURIEs and IRIs are both accepted.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--list", "list_", is_flag=True, help="List the named queries and what each answers.")
+@STORE_OPTION
+@BASE_OPTION
+def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, store_path: Path,
+          base: str) -> None:
+    """Run a named query from queries/ and print its answer.
+
+    Example: trialkg query trials-by-condition --param condition=DOID:1100
+    """
+    out = click.get_text_stream("stdout")
+    if list_:
+        _list_queries(out)
+        return
+    if not name:
+        raise click.UsageError("give a query NAME, or --list to see them")
+    queries = load_queries()
+    if name not in queries:
+        raise QueryError(f"unknown query {name!r}; known: {', '.join(queries)}")
+    store = Store.open_read_only(store_path)
+    result = run_named(store, queries[name], _parse_params(params), base=base)
+    if not isinstance(result, ox.QuerySolutions):
+        raise QueryError(f"query {name!r} is not a SELECT query")
+    prefixes = {**PREFIXES, "trial": f"{base}trial/"}
+    names, rows = _rows(result, prefixes if fmt == "table" else {})
+    if fmt == "json":
+        out.write(json.dumps([dict(zip(names, row)) for row in rows], indent=2,
+                             ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        _table(names, rows, out)
+    click.echo(f"{len(rows)} rows", err=True)
+
+
+# -- sparql -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("query_or_file")
+@click.option("--format", "fmt", type=click.Choice([*_RESULT_FORMATS, *_GRAPH_FORMATS]),
+              default=None, help="Results format (SELECT/ASK: json, xml, csv, tsv; default json) "
+              "or RDF format (CONSTRUCT/DESCRIBE: turtle, ntriples, rdfxml, jsonld; default turtle).")
+@STORE_OPTION
+def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
+    """Run any SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query over the whole store.
+
+    QUERY_OR_FILE is the query text or a file holding it. The default graph is the union of
+    all named graphs. Example:
+
+        trialkg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
+    """
+    path = Path(query_or_file)
+    text = path.read_text(encoding="utf-8") if path.suffix == ".rq" or path.is_file() else query_or_file
+    store = Store.open_read_only(store_path)
+    result: QueryResult = store.query(text, prefixes=PREFIXES)
+    out = click.get_binary_stream("stdout")
+    if isinstance(result, ox.QueryTriples):
+        graph_format = _GRAPH_FORMATS.get(fmt or "turtle")
+        if graph_format is None:
+            raise click.UsageError(f"--format {fmt} is for SELECT/ASK; a graph result takes "
+                                   f"{', '.join(_GRAPH_FORMATS)}")
+        ox.serialize(result, out, graph_format, prefixes=PREFIXES)
+        return
+    result_format = _RESULT_FORMATS.get(fmt or "json")
+    if result_format is None:
+        raise click.UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT/ASK take "
+                               f"{', '.join(_RESULT_FORMATS)}")
+    result.serialize(out, result_format)
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "nquads", "trig",
+                                                    "rdfxml", "jsonld"]),
+              default="turtle", show_default=True)
+@click.option("--graph", "selection", type=click.Choice(["trials", "ontologies", "all"]),
+              default="trials", show_default=True,
+              help="Which named graphs: the trials, the ontologies (with the trialkg vocabulary), "
+                   "or both. Private graphs are never exported.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, allow_dash=True), default="-",
+              show_default=True, help="File to write; - for stdout.")
+@STORE_OPTION
+@BASE_OPTION
+def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str) -> None:
+    """Export the graph as RDF.
+
+    Graph formats merge the selected graphs; nquads and trig keep each named graph.
+
+    Example: trialkg export --format turtle --out trials.ttl
+    """
+    from kg.export import export as run_export
+
+    store = Store.open_read_only(store_path)
+    if str(out_path) == "-":
+        n = run_export(store, click.get_binary_stream("stdout"), fmt, selection=selection, base=base)
+    else:
+        with out_path.open("wb") as handle:
+            n = run_export(store, handle, fmt, selection=selection, base=base)
+    click.echo(f"exported {n} statements ({selection}) as {fmt}", err=True)
+
+
+# -- ontologies -------------------------------------------------------------------------------
+
+
+@main.group()
+def ontologies() -> None:
+    """Ontology releases: cut slims, list what a store holds."""
+
+
+@ontologies.command("slim")
+@click.option("--ontology", "source", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The full release to cut from.")
+@click.option("--records", "records", multiple=True, type=click.Path(path_type=Path),
+              help="Record files or folders whose grounded terms the slim keeps (default: seeds/).")
+@click.option("--term", "terms", multiple=True, metavar="CURIE",
+              help="A further term to keep; repeatable.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="Turtle file to write, e.g. ontologies/doid-slim.ttl.")
+def slim(source: Path, records: tuple[Path, ...], terms: tuple[str, ...], out_path: Path) -> None:
+    """Cut a small module of a full ontology: the terms the records use, and their ancestors.
+
+    Example:
+
+        trialkg ontologies slim --ontology doid.obo --out ontologies/doid-slim.ttl
+    """
+    from kg.ontology.slim import write_slim
+    from kg.pipeline import default_records, terms_used_by
+
+    used = terms_used_by(list(records) or default_records(), source) | set(terms)
+    n = write_slim(source, sorted(used), out_path)
+    click.echo(f"wrote {out_path}: {n} terms ({len(used)} used by the records, plus ancestors)",
+               err=True)
+
+
+@ontologies.command("list")
+@STORE_OPTION
+@BASE_OPTION
+def list_ontologies(store_path: Path, base: str) -> None:
+    """List the ontology releases loaded in a store, as tab-separated lines.
+
+    Example: trialkg ontologies list --store trialkg.db
+    """
+    from kg.ontology.load import read_releases
+
+    store = Store.open_read_only(store_path)
+    out = click.get_text_stream("stdout")
+    out.write("name\tontology\tversion\ttriples\tsource\tsha256\n")
+    for r in read_releases(store, base=base):
+        out.write(f"{r.name}\t{r.iri or ''}\t{r.version}\t{r.triples}\t{r.path}\t{r.sha256}\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,114 @@
+"""Export the graph as RDF files: Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD.
+
+Graph formats (Turtle, N-Triples, RDF/XML, JSON-LD) merge the selected named graphs into one
+graph; dataset formats (N-Quads, TriG) keep each named graph. Private graphs (contact
+persons) are never exported.
+
+Oxigraph writes every format as it goes except JSON-LD, which rdflib writes compacted with
+the project's prefixes as its ``@context`` (so it holds the selection in memory).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import IO
+
+import pyoxigraph as ox
+
+from kg.errors import TrialkgError
+from kg.ids import DEFAULT_BASE_IRI
+from kg.rdf.vocab import PREFIXES
+from kg.store import Store
+
+__all__ = ["EXPORTERS", "SELECTIONS", "export", "select_graphs"]
+
+logger = logging.getLogger(__name__)
+
+#: Format name -> Oxigraph format (JSON-LD goes through rdflib).
+EXPORTERS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+#: Which named graphs an export takes.
+SELECTIONS = ("trials", "ontologies", "all")
+
+
+def select_graphs(store: Store, selection: str, *, base: str = DEFAULT_BASE_IRI) -> list[ox.NamedNode]:
+    """The named graphs of a selection: ``trials``, ``ontologies`` (with the vocabulary) or ``all``.
+
+    Private graphs are in no selection.
+    """
+    if selection not in SELECTIONS:
+        raise TrialkgError(f"unknown graph selection {selection!r}; known: {', '.join(SELECTIONS)}")
+    chosen = []
+    for graph in sorted(store.named_graphs(), key=lambda g: g.value):
+        iri = graph.value
+        if iri.startswith(f"{base}graph/private/"):
+            continue
+        is_ontology = iri.startswith(f"{base}graph/ontology/") or iri == f"{base}graph/vocab"
+        if selection == "all" or (selection == "ontologies") == is_ontology:
+            chosen.append(graph)
+    return chosen
+
+
+def _quads(store: Store, graphs: list[ox.NamedNode]) -> Iterator[ox.Quad]:
+    for graph in graphs:
+        yield from store.quads(graph=graph)
+
+
+def export(
+    store: Store,
+    output: IO[bytes],
+    fmt: str = "turtle",
+    *,
+    selection: str = "trials",
+    base: str = DEFAULT_BASE_IRI,
+) -> int:
+    """Write the selected graphs to ``output`` in format ``fmt``.
+
+    :returns: the number of statements written.
+    :raises TrialkgError: for an unknown format or selection, listing the known ones.
+    """
+    try:
+        rdf_format = EXPORTERS[fmt]
+    except KeyError:
+        raise TrialkgError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}") from None
+    graphs = select_graphs(store, selection, base=base)
+    counter = _Count()
+    quads = counter.watch(_quads(store, graphs))
+    prefixes = {**PREFIXES, "trial": f"{base}trial/"}
+    if rdf_format == ox.RdfFormat.JSON_LD:
+        _jsonld(quads, output, prefixes)
+    elif rdf_format.supports_datasets:
+        ox.serialize(quads, output, rdf_format, prefixes=prefixes)
+    else:
+        triples = (q.triple for q in quads)
+        ox.serialize(triples, output, rdf_format, prefixes=prefixes)
+    logger.info("exported %d statements from %d graphs as %s", counter.n, len(graphs), fmt)
+    return counter.n
+
+
+def _jsonld(quads: Iterator[ox.Quad], output: IO[bytes], prefixes: dict[str, str]) -> None:
+    import rdflib
+
+    nt = ox.serialize((q.triple for q in quads), None, ox.RdfFormat.N_TRIPLES)
+    graph = rdflib.Graph()
+    graph.parse(data=nt.decode("utf-8") if nt else "", format="nt")
+    text = graph.serialize(format="json-ld", context=prefixes, auto_compact=True)
+    output.write(text.encode("utf-8"))
+
+
+class _Count:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def watch(self, quads: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+        for quad in quads:
+            self.n += 1
+            yield quad

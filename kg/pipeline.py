@@ -1,0 +1,244 @@
+"""The whole flow for a set of files: read -> ground -> map -> store, with a report.
+
+A bad record is logged, counted and skipped; every good record before and after it is loaded.
+Each trial's graph is written in its own transaction, so a failure never leaves half a trial.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import RecordError, StoreError
+from kg.grounding import Grounder
+from kg.ids import DEFAULT_BASE_IRI
+from kg.model import Grounding, MentionKind
+from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
+from kg.ontology.terms import TermIndex
+from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
+from kg.readers import SUFFIXES, read_trials
+from kg.resources import resource_dir
+from kg.store import Store
+
+__all__ = [
+    "BuildReport",
+    "LoadReport",
+    "build",
+    "default_ontologies",
+    "default_records",
+    "expand_inputs",
+    "load_records",
+    "load_vocabulary",
+    "terms_used_by",
+]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts, and every rejected record with its reason."""
+
+    files: int = 0
+    records_read: int = 0
+    trials_loaded: int = 0
+    quads: int = 0
+    #: Every record that could not be loaded, with the reason.
+    rejected: list[RecordError] = field(default_factory=list)
+    #: Groundings made, by mention kind: (grounded, ungrounded).
+    grounded: dict[MentionKind, list[int]] = field(
+        default_factory=lambda: {kind: [0, 0] for kind in MentionKind})
+    #: (trial key, grounding) for each mention left ungrounded.
+    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def count(self, key: str, grounding: Grounding) -> None:
+        tally = self.grounded[grounding.kind]
+        if grounding.grounded:
+            tally[0] += 1
+        else:
+            tally[1] += 1
+            self.ungrounded.append((key, grounding))
+
+
+@dataclass
+class BuildReport:
+    """A build: the ontology releases loaded and the records load."""
+
+    releases: list[OntologyRelease]
+    load: LoadReport
+    store_quads: int = 0
+
+
+def default_records() -> list[Path]:
+    """The project's seed records (``seeds/``)."""
+    return [resource_dir("seeds")]
+
+
+def default_ontologies() -> list[Path]:
+    """The DOID and CL slims shipped in ``ontologies/`` (``*-slim.ttl``)."""
+    return sorted(resource_dir("ontologies").glob("*-slim.ttl"))
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given; directories walked for known record suffixes; shell-style globs expanded.
+
+    :raises RecordError: for an input that names nothing.
+    """
+    suffixes = {s for ss in SUFFIXES.values() for s in ss}
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
+        elif path.is_file():
+            yield path
+        elif any(ch in str(item) for ch in "*?["):
+            matches = sorted(Path().glob(str(item))) if not path.is_absolute() else sorted(
+                Path(path.anchor).glob(str(path.relative_to(path.anchor))))
+            if not matches:
+                raise RecordError(path, None, None, "the pattern matches no file")
+            yield from (m for m in matches if m.is_file())
+        else:
+            raise RecordError(path, None, None, "no such file or directory")
+
+
+def load_vocabulary(store: Store, *, base: str = DEFAULT_BASE_IRI) -> int:
+    """Load the trialkg vocabulary (``ontologies/trialkg.ttl``) into ``<base>graph/vocab``."""
+    graph = ox.NamedNode(f"{base}graph/vocab")
+    path = resource_dir("ontologies") / "trialkg.ttl"
+    quads = (ox.Quad(t.subject, t.predicate, t.object, graph) for t in parse_ontology(path))
+    return store.replace_graph_large(graph, quads)
+
+
+def load_records(
+    store: Store,
+    inputs: Sequence[str | Path],
+    index: TermIndex,
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    include_contacts: bool = False,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Read, ground, map and store every record in ``inputs``; one transaction per trial.
+
+    A record that cannot be read is logged as a warning, listed in the report, and skipped.
+
+    :param include_contacts: also store contact persons, in each trial's private graph.
+    :param progress: called with each file name as it is read (for progress bars).
+    """
+    report = LoadReport()
+    grounder = Grounder(index)
+    versions = sorted({r.version for r in index.releases})
+    loaded_at = datetime.now(UTC)
+    for path in _expand_each(inputs, report):
+        report.files += 1
+        if progress:
+            progress(str(path))
+        try:
+            for trial in read_trials(path):
+                report.records_read += 1
+                grounded = grounder(trial)
+                quads = list(trial_to_quads(grounded, base=base, loaded_at=loaded_at,
+                                            ontology_versions=versions))
+                graphs = graphs_of(trial, base=base)
+                report.quads += store.replace_graph(graphs.public, quads)
+                if include_contacts and trial.contacts:
+                    store.replace_graph(graphs.private, contact_quads(trial, base=base))
+                report.trials_loaded += 1
+                for g in (*grounded.conditions, *grounded.cell_products):
+                    report.count(trial.key, g)
+                logger.info("loaded trial %s from %s: %d quads", trial.key, path, len(quads))
+        except RecordError as exc:
+            report.rejected.append(exc)
+            logger.warning("rejected %s", exc)
+        except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
+            error = RecordError(path, None, None, f"unreadable record ({type(exc).__name__}: {exc})")
+            report.rejected.append(error)
+            logger.warning("rejected %s", error, exc_info=True)
+    return report
+
+
+def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[str]:
+    """CURIEs of the terms of ``ontology`` that the trials in ``records`` ground to."""
+    index = TermIndex.from_files(ontology)
+    grounder = Grounder(index)
+    used: set[str] = set()
+    for path in expand_inputs(records):
+        for trial in read_trials(path):
+            grounded = grounder(trial)
+            used |= {g.object_id for g in (*grounded.conditions, *grounded.cell_products)
+                     if g.object_id}
+    return used
+
+
+def _expand_each(inputs: Sequence[str | Path], report: LoadReport) -> Iterator[Path]:
+    """Expand input by input; one that names nothing is reported as rejected, not fatal."""
+    for item in inputs:
+        try:
+            paths = list(expand_inputs([item]))
+        except RecordError as exc:
+            report.rejected.append(exc)
+            logger.warning("rejected %s", exc)
+            continue
+        yield from paths
+
+
+def build(
+    store_path: str | Path,
+    records: Sequence[str | Path],
+    ontologies: Sequence[str | Path],
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    include_contacts: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build a fresh store at ``store_path`` from ontology files and record files.
+
+    The new store is built beside the old one and moved into place only when the build
+    finished, so a crash or an error never leaves a half-built store at ``store_path``.
+    Records that are rejected do not stop the build; they are listed in the report.
+
+    :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced).
+    """
+    target = Path(store_path)
+    staging = target.with_name(f"{target.name}.building-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        store = Store.open(staging)
+        releases = [load_ontology(store, path, base=base) for path in ontologies]
+        load_vocabulary(store, base=base)
+        index = TermIndex.from_store(store, base=base)
+        report = load_records(store, records, index, base=base,
+                              include_contacts=include_contacts, progress=progress)
+        total = len(store)
+        store.flush()
+        del store  # close the staging store before moving it
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_in(staging, target)
+    return BuildReport(releases=releases, load=report, store_quads=total)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    old = target.with_name(f"{target.name}.old-{os.getpid()}")
+    try:
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+    except OSError as exc:
+        raise StoreError(f"cannot move the new store into {target}: {exc}") from exc
+    shutil.rmtree(old, ignore_errors=True)
