@@ -28,11 +28,20 @@ logger = logging.getLogger("kg")
 F = TypeVar("F", bound=Callable[..., Any])
 
 STORE_OPTION = click.option(
-    "--store", "store_path", type=click.Path(path_type=Path), default=DEFAULT_STORE,
-    show_default=True, help="Folder of the Oxigraph store.")
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Folder of the Oxigraph store.",
+)
 BASE_OPTION = click.option(
-    "--base-iri", "base", default=DEFAULT_BASE_IRI, show_default=True,
-    help="Base of trial and graph IRIs.")
+    "--base-iri",
+    "base",
+    default=DEFAULT_BASE_IRI,
+    show_default=True,
+    help="Base of trial and graph IRIs.",
+)
 
 _RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -49,8 +58,11 @@ _GRAPH_FORMATS = {
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
-                                         logging.INFO if verbose else logging.WARNING)
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root = logging.getLogger("kg")
@@ -93,15 +105,28 @@ def main(verbose: int, quiet: bool) -> None:
 
 @main.command()
 @click.argument("records", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--ontology", "ontologies", multiple=True, type=click.Path(path_type=Path),
-              help="Ontology file to load (OWL, Turtle, N-Triples, OBO; .gz too); repeatable. "
-                   "Default: the DOID and CL slims in ontologies/.")
+@click.option(
+    "--ontology",
+    "ontologies",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Ontology file to load (OWL, Turtle, N-Triples, OBO; .gz too); repeatable. "
+    "Default: the DOID and CL slims in ontologies/.",
+)
 @STORE_OPTION
 @BASE_OPTION
-@click.option("--include-contacts", is_flag=True,
-              help="Also store contact persons, in private graphs that are never published.")
-def build(records: tuple[Path, ...], ontologies: tuple[Path, ...], store_path: Path, base: str,
-          include_contacts: bool) -> None:
+@click.option(
+    "--include-contacts",
+    is_flag=True,
+    help="Also store contact persons, in private graphs that are never published.",
+)
+def build(
+    records: tuple[Path, ...],
+    ontologies: tuple[Path, ...],
+    store_path: Path,
+    base: str,
+    include_contacts: bool,
+) -> None:
     """Build a fresh store from record files and ontology files.
 
     RECORDS are files, folders or globs (default: seeds/). The store is built beside the old
@@ -124,13 +149,17 @@ def build(records: tuple[Path, ...], ontologies: tuple[Path, ...], store_path: P
     for release in report.releases:
         out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
     load = report.load
-    out.write(f"records read: {load.records_read}; trials loaded: {load.trials_loaded}; "
-              f"rejected: {len(load.rejected)}\n")
+    out.write(
+        f"records read: {load.records_read}; trials loaded: {load.trials_loaded}; "
+        f"rejected: {len(load.rejected)}\n"
+    )
     for kind, (grounded, ungrounded) in load.grounded.items():
         out.write(f"{kind.value} mentions: {grounded} grounded, {ungrounded} ungrounded\n")
     for key, grounding in load.ungrounded:
-        out.write(f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"
-                  f" ({grounding.comment or 'no term matched'})\n")
+        out.write(
+            f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"
+            f" ({grounding.comment or 'no term matched'})\n"
+        )
     for error in load.rejected:
         out.write(f"  rejected: {error}\n")
     out.write(f"store {store_path}: {report.store_quads} quads\n")
@@ -141,14 +170,15 @@ def build(records: tuple[Path, ...], ontologies: tuple[Path, ...], store_path: P
 # -- query ------------------------------------------------------------------------------------
 
 
-def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
-           prefixes: dict[str, str]) -> str:
+def _short(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None, prefixes: dict[str, str]
+) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
         for prefix, ns in prefixes.items():
             if term.value.startswith(ns) and term.value != ns:
-                return f"{prefix}:{term.value[len(ns):]}"
+                return f"{prefix}:{term.value[len(ns) :]}"
         return term.value
     if isinstance(term, ox.Literal):
         return term.value
@@ -168,10 +198,10 @@ def _table(names: list[str], rows: list[list[str]], out: IO[str], width: int = 6
 
     cells = [[cut(c) for c in row] for row in rows]
     widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
-    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip() + "\n")
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     for row in cells:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -188,27 +218,40 @@ def _list_queries(out: IO[str]) -> None:
     for query in load_queries().values():
         params = " ".join(
             f"[--param {p.name}=...]" if p.optional else f"--param {p.name}=..."
-            for p in query.parameters)
+            for p in query.parameters
+        )
         out.write(f"{query.name} {params}".rstrip() + "\n")
         out.write(f"    {query.summary}\n")
         for p in query.parameters:
-            out.write(f"    {p.name} ({p.kind}{', optional' if p.optional else ''}): "
-                      f"{p.description}\n")
+            out.write(
+                f"    {p.name} ({p.kind}{', optional' if p.optional else ''}): {p.description}\n"
+            )
         if query.example:
             out.write(f"    example: {query.example}\n")
 
 
 @main.command()
 @click.argument("name", required=False)
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A parameter of the query; repeatable. CURIEs and IRIs are both accepted.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter of the query; repeatable. CURIEs and IRIs are both accepted.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--list", "list_", is_flag=True, help="List the named queries and what each answers.")
 @STORE_OPTION
 @BASE_OPTION
-def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, store_path: Path,
-          base: str) -> None:
+def query(
+    name: str | None, params: tuple[str, ...], fmt: str, list_: bool, store_path: Path, base: str
+) -> None:
     """Run a named query from queries/ and print its answer.
 
     Example: trialkg query trials-by-condition --param condition=DOID:1100
@@ -229,8 +272,12 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, stor
     prefixes = {**PREFIXES, "trial": f"{base}trial/"}
     names, rows = _rows(result, prefixes if fmt == "table" else {})
     if fmt == "json":
-        out.write(json.dumps([dict(zip(names, row)) for row in rows], indent=2,
-                             ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(
+                [dict(zip(names, row, strict=True)) for row in rows], indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     elif fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(names)
@@ -245,9 +292,14 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, stor
 
 @main.command()
 @click.argument("query_or_file")
-@click.option("--format", "fmt", type=click.Choice([*_RESULT_FORMATS, *_GRAPH_FORMATS]),
-              default=None, help="Results format (SELECT/ASK: json, xml, csv, tsv; default json) "
-              "or RDF format (CONSTRUCT/DESCRIBE: turtle, ntriples, rdfxml, jsonld; default turtle).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*_RESULT_FORMATS, *_GRAPH_FORMATS]),
+    default=None,
+    help="Results format (SELECT/ASK: json, xml, csv, tsv; default json) "
+    "or RDF format (CONSTRUCT/DESCRIBE: turtle, ntriples, rdfxml, jsonld; default turtle).",
+)
 @STORE_OPTION
 def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
     """Run any SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query over the whole store.
@@ -258,21 +310,29 @@ def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
         trialkg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
     """
     path = Path(query_or_file)
-    text = path.read_text(encoding="utf-8") if path.suffix == ".rq" or path.is_file() else query_or_file
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.suffix == ".rq" or path.is_file()
+        else query_or_file
+    )
     store = Store.open_read_only(store_path)
     result: QueryResult = store.query(text, prefixes=PREFIXES)
     out = click.get_binary_stream("stdout")
     if isinstance(result, ox.QueryTriples):
         graph_format = _GRAPH_FORMATS.get(fmt or "turtle")
         if graph_format is None:
-            raise click.UsageError(f"--format {fmt} is for SELECT/ASK; a graph result takes "
-                                   f"{', '.join(_GRAPH_FORMATS)}")
+            raise click.UsageError(
+                f"--format {fmt} is for SELECT/ASK; a graph result takes "
+                f"{', '.join(_GRAPH_FORMATS)}"
+            )
         ox.serialize(result, out, graph_format, prefixes=PREFIXES)
         return
     result_format = _RESULT_FORMATS.get(fmt or "json")
     if result_format is None:
-        raise click.UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT/ASK take "
-                               f"{', '.join(_RESULT_FORMATS)}")
+        raise click.UsageError(
+            f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT/ASK take "
+            f"{', '.join(_RESULT_FORMATS)}"
+        )
     result.serialize(out, result_format)
 
 
@@ -280,15 +340,30 @@ def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "nquads", "trig",
-                                                    "rdfxml", "jsonld"]),
-              default="turtle", show_default=True)
-@click.option("--graph", "selection", type=click.Choice(["trials", "ontologies", "all"]),
-              default="trials", show_default=True,
-              help="Which named graphs: the trials, the ontologies (with the trialkg vocabulary), "
-                   "or both. Private graphs are never exported.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, allow_dash=True), default="-",
-              show_default=True, help="File to write; - for stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]),
+    default="turtle",
+    show_default=True,
+)
+@click.option(
+    "--graph",
+    "selection",
+    type=click.Choice(["trials", "ontologies", "all"]),
+    default="trials",
+    show_default=True,
+    help="Which named graphs: the trials, the ontologies (with the trialkg vocabulary), "
+    "or both. Private graphs are never exported.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="File to write; - for stdout.",
+)
 @STORE_OPTION
 @BASE_OPTION
 def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str) -> None:
@@ -302,7 +377,9 @@ def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str
 
     store = Store.open_read_only(store_path)
     if str(out_path) == "-":
-        n = run_export(store, click.get_binary_stream("stdout"), fmt, selection=selection, base=base)
+        n = run_export(
+            store, click.get_binary_stream("stdout"), fmt, selection=selection, base=base
+        )
     else:
         with out_path.open("wb") as handle:
             n = run_export(store, handle, fmt, selection=selection, base=base)
@@ -318,14 +395,30 @@ def ontologies() -> None:
 
 
 @ontologies.command("slim")
-@click.option("--ontology", "source", required=True, type=click.Path(exists=True, path_type=Path),
-              help="The full release to cut from.")
-@click.option("--records", "records", multiple=True, type=click.Path(path_type=Path),
-              help="Record files or folders whose grounded terms the slim keeps (default: seeds/).")
-@click.option("--term", "terms", multiple=True, metavar="CURIE",
-              help="A further term to keep; repeatable.")
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
-              help="Turtle file to write, e.g. ontologies/doid-slim.ttl.")
+@click.option(
+    "--ontology",
+    "source",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The full release to cut from.",
+)
+@click.option(
+    "--records",
+    "records",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Record files or folders whose grounded terms the slim keeps (default: seeds/).",
+)
+@click.option(
+    "--term", "terms", multiple=True, metavar="CURIE", help="A further term to keep; repeatable."
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Turtle file to write, e.g. ontologies/doid-slim.ttl.",
+)
 def slim(source: Path, records: tuple[Path, ...], terms: tuple[str, ...], out_path: Path) -> None:
     """Cut a small module of a full ontology: the terms the records use, and their ancestors.
 
@@ -338,8 +431,9 @@ def slim(source: Path, records: tuple[Path, ...], terms: tuple[str, ...], out_pa
 
     used = terms_used_by(list(records) or default_records(), source) | set(terms)
     n = write_slim(source, sorted(used), out_path)
-    click.echo(f"wrote {out_path}: {n} terms ({len(used)} used by the records, plus ancestors)",
-               err=True)
+    click.echo(
+        f"wrote {out_path}: {n} terms ({len(used)} used by the records, plus ancestors)", err=True
+    )
 
 
 @ontologies.command("list")

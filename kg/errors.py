@@ -35,7 +35,9 @@ class TrialkgError(Exception):
 class RecordError(TrialkgError):
     """A record file, or one record in it, cannot be read as a trial.
 
-    >>> str(RecordError("seeds/hpscreg-48.txt", "48", "Start date", "expected YYYY-MM-DD; found '2019-13'"))
+    >>> error = RecordError("seeds/hpscreg-48.txt", "48", "Start date",
+    ...                     "expected YYYY-MM-DD; found '2019-13'")
+    >>> str(error)
     "seeds/hpscreg-48.txt, record 48, field 'Start date': expected YYYY-MM-DD; found '2019-13'"
     """
 

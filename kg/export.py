@@ -39,7 +39,9 @@ EXPORTERS: dict[str, ox.RdfFormat] = {
 SELECTIONS = ("trials", "ontologies", "all")
 
 
-def select_graphs(store: Store, selection: str, *, base: str = DEFAULT_BASE_IRI) -> list[ox.NamedNode]:
+def select_graphs(
+    store: Store, selection: str, *, base: str = DEFAULT_BASE_IRI
+) -> list[ox.NamedNode]:
     """The named graphs of a selection: ``trials``, ``ontologies`` (with the vocabulary) or ``all``.
 
     Private graphs are in no selection.
@@ -78,7 +80,9 @@ def export(
     try:
         rdf_format = EXPORTERS[fmt]
     except KeyError:
-        raise TrialkgError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}") from None
+        raise TrialkgError(
+            f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}"
+        ) from None
     graphs = select_graphs(store, selection, base=base)
     counter = _Count()
     quads = counter.watch(_quads(store, graphs))

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from kg.ids import to_curie
-from kg.model import CellProduct, Condition, Grounding, GroundedTrial, MentionKind, Trial
+from kg.model import CellProduct, Condition, GroundedTrial, Grounding, MentionKind, Trial
 from kg.ontology.terms import Term, TermIndex, normalise_text
 
 __all__ = ["CONFIDENCE", "ground", "ground_mention"]
@@ -61,8 +61,17 @@ _JUSTIFICATION = {
 _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
 _GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa",
-    "λ": "lambda", "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega",
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "σ": "sigma",
+    "τ": "tau",
+    "ω": "omega",
 }
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -71,8 +80,9 @@ def _loose(text: str) -> str:
     """Drop case, punctuation, Greek letters (spelt out), plural 's' and "-like"."""
     text = "".join(_GREEK.get(ch, ch) for ch in unicodedata.normalize("NFKC", text.casefold()))
     words = [w for w in _NON_WORD.sub(" ", text).split() if w != "like"]
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-                    for w in words)
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words
+    )
 
 
 class _Matcher:
@@ -91,7 +101,10 @@ class _Matcher:
             table: dict[str, list[str]] = {}
             for term in self.index.iter_terms():
                 if term.curie.startswith(self.prefix + ":"):
-                    for name in (term.label, *(s.text for s in term.synonyms if s.scope == "EXACT")):
+                    for name in (
+                        term.label,
+                        *(s.text for s in term.synonyms if s.scope == "EXACT"),
+                    ):
                         if name:
                             table.setdefault(_loose(name), []).append(term.curie)
             self._loose = table
@@ -105,11 +118,20 @@ class _Matcher:
             ("exact_label", lambda: self._keep(self.index.by_label(label)), label),
             ("exact_synonym", lambda: self._keep(self.index.by_synonym(label, "EXACT")), label),
             ("definition", lambda: self._definition_matches(description), None),
-            ("normalised_label", lambda: self._keep(self.loose_labels().get(_loose(label), ())),
-             None),
-            ("related_synonym", lambda: self._keep(
-                c for scope in ("NARROW", "BROAD", "RELATED")
-                for c in self.index.by_synonym(label, scope)), label),
+            (
+                "normalised_label",
+                lambda: self._keep(self.loose_labels().get(_loose(label), ())),
+                None,
+            ),
+            (
+                "related_synonym",
+                lambda: self._keep(
+                    c
+                    for scope in ("NARROW", "BROAD", "RELATED")
+                    for c in self.index.by_synonym(label, scope)
+                ),
+                label,
+            ),
         ]
 
     def _definition_matches(self, description: str | None) -> list[str]:
@@ -133,8 +155,11 @@ class _Matcher:
             return False
         want = normalise_text(description)
         definition = normalise_text(term.definition)
-        return want == definition or want.startswith(definition + "; ") or want.startswith(
-            definition + ";")
+        return (
+            want == definition
+            or want.startswith(definition + "; ")
+            or want.startswith(definition + ";")
+        )
 
 
 def _follow_obsolete(index: TermIndex, curie: str) -> tuple[str, str | None]:
@@ -167,8 +192,9 @@ def ground_mention(
     """
     matcher = matcher or _Matcher(index, _ONTOLOGY[kind])
 
-    def made(curie: str, method: str, matched: str | None, confidence: float,
-             comment: str | None = None) -> Grounding:
+    def made(
+        curie: str, method: str, matched: str | None, confidence: float, comment: str | None = None
+    ) -> Grounding:
         live, remark = _follow_obsolete(index, curie)
         term = index[live]
         if remark and "obsolete" in remark:
@@ -192,14 +218,19 @@ def ground_mention(
     if ontology_ref:
         term = index.get(ontology_ref)
         if term is not None:
-            return made(term.curie, "explicit_reference", ontology_ref,
-                        CONFIDENCE["explicit_reference"])
+            return made(
+                term.curie, "explicit_reference", ontology_ref, CONFIDENCE["explicit_reference"]
+            )
         curie = to_curie(ontology_ref) if "://" in ontology_ref else ontology_ref
         translated = matcher._keep(index.by_xref(curie)) if curie else []
         if len(translated) == 1:
-            return made(translated[0], "explicit_reference", ontology_ref,
-                        CONFIDENCE["explicit_reference"] * 0.95,
-                        f"translated from {curie} through a cross-reference")
+            return made(
+                translated[0],
+                "explicit_reference",
+                ontology_ref,
+                CONFIDENCE["explicit_reference"] * 0.95,
+                f"translated from {curie} through a cross-reference",
+            )
         logger.debug("%r: stated reference %s is not in the loaded ontologies", label, ontology_ref)
 
     for method, candidates_of, hint in matcher.strategies(label, description):
@@ -211,8 +242,9 @@ def ground_mention(
             confirmed = [c for c in candidates if matcher.describes(index[c], description)]
             if len(confirmed) != 1:
                 logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
-                return _unmatched(kind, label, "ambiguous",
-                                  f"{method} matches {', '.join(candidates)} equally")
+                return _unmatched(
+                    kind, label, "ambiguous", f"{method} matches {', '.join(candidates)} equally"
+                )
             candidates = confirmed
         curie = candidates[0]
         term = index[curie]
@@ -222,8 +254,10 @@ def ground_mention(
         elif method == "definition":
             matched = term.definition
         elif hint is not None:
-            matched = next((s.text for s in term.synonyms
-                            if normalise_text(s.text) == normalise_text(hint)), hint)
+            matched = next(
+                (s.text for s in term.synonyms if normalise_text(s.text) == normalise_text(hint)),
+                hint,
+            )
         comment = None
         if method != "definition" and matcher.describes(term, description):
             confidence += _CORROBORATED
@@ -261,19 +295,31 @@ class Grounder:
         key = (kind, item.label, item.description, item.ontology_ref)
         cached = self._cache.get(key)
         if cached is None:
-            cached = ground_mention(kind, item.label, self.index, description=item.description,
-                                    ontology_ref=item.ontology_ref, matcher=self._matchers[kind])
+            cached = ground_mention(
+                kind,
+                item.label,
+                self.index,
+                description=item.description,
+                ontology_ref=item.ontology_ref,
+                matcher=self._matchers[kind],
+            )
             self._cache[key] = cached
             if not cached.grounded:
-                logger.warning("ungrounded %s mention %r (%s)", kind.value, item.label,
-                               cached.comment or "no term matched")
+                logger.warning(
+                    "ungrounded %s mention %r (%s)",
+                    kind.value,
+                    item.label,
+                    cached.comment or "no term matched",
+                )
         return replace(cached, subject_label=item.label)
 
     def __call__(self, trial: Trial) -> GroundedTrial:
         return GroundedTrial(
             trial=trial,
             conditions=tuple(self.mention(MentionKind.CONDITION, c) for c in trial.conditions),
-            cell_products=tuple(self.mention(MentionKind.CELL_TYPE, p) for p in trial.cell_products),
+            cell_products=tuple(
+                self.mention(MentionKind.CELL_TYPE, p) for p in trial.cell_products
+            ),
         )
 
 

@@ -37,9 +37,7 @@ _EXTRA: dict[str, str] = {
 
 _OBO_PREFIXES = ("DOID", "CL", "MONDO", "NCIT", "HP", "UBERON", "SYMP", "PATO", "GO", "OBI", "IAO")
 
-CONVERTER = curies.Converter.from_prefix_map(
-    {p: f"{OBO_PURL}{p}_" for p in _OBO_PREFIXES} | _EXTRA
-)
+CONVERTER = curies.Converter.from_prefix_map({p: f"{OBO_PURL}{p}_" for p in _OBO_PREFIXES} | _EXTRA)
 
 _OBO_IRI = re.compile(r"^http://purl\.obolibrary\.org/obo/([A-Za-z][A-Za-z0-9]*)_([^/#]+)$")
 _CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):(\S+)$")
@@ -63,8 +61,8 @@ _PREFIX_SYNONYMS = {
 def normalise_prefix(prefix: str) -> str:
     """The Bioregistry-style prefix for an xref prefix as files write it.
 
-    >>> normalise_prefix("MSH"), normalise_prefix("SNOMEDCT_US_2025_09_01"), normalise_prefix("ICD10CM")
-    ('MESH', 'SNOMEDCT', 'ICD10CM')
+    >>> [normalise_prefix(p) for p in ("MSH", "SNOMEDCT_US_2025_09_01", "ICD10CM")]
+    ['MESH', 'SNOMEDCT', 'ICD10CM']
     """
     upper = prefix.upper()
     if upper.startswith("SNOMEDCT"):

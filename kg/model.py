@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "CellProduct",
@@ -21,8 +21,8 @@ __all__ = [
     "DatedValue",
     "DoseArm",
     "Enrollment",
-    "Grounding",
     "GroundedTrial",
+    "Grounding",
     "Identifier",
     "MentionKind",
     "Phase",
@@ -34,7 +34,7 @@ __all__ = [
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """A trial phase, in ClinicalTrials.gov's closed list of codes."""
 
     EARLY_PHASE1 = "EARLY_PHASE1"
@@ -45,7 +45,7 @@ class Phase(str, Enum):
     NOT_APPLICABLE = "NA"
 
 
-class RecruitmentStatus(str, Enum):
+class RecruitmentStatus(StrEnum):
     """Overall recruitment status, in ClinicalTrials.gov's closed list of codes."""
 
     NOT_YET_RECRUITING = "NOT_YET_RECRUITING"
@@ -59,7 +59,7 @@ class RecruitmentStatus(str, Enum):
     UNKNOWN = "UNKNOWN"
 
 
-class MentionKind(str, Enum):
+class MentionKind(StrEnum):
     """What a free-text mention names, and so which ontology grounds it."""
 
     CONDITION = "condition"

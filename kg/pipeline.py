@@ -56,7 +56,8 @@ class LoadReport:
     rejected: list[RecordError] = field(default_factory=list)
     #: Groundings made, by mention kind: (grounded, ungrounded).
     grounded: dict[MentionKind, list[int]] = field(
-        default_factory=lambda: {kind: [0, 0] for kind in MentionKind})
+        default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
+    )
     #: (trial key, grounding) for each mention left ungrounded.
     ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
 
@@ -105,8 +106,11 @@ def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
         elif path.is_file():
             yield path
         elif any(ch in str(item) for ch in "*?["):
-            matches = sorted(Path().glob(str(item))) if not path.is_absolute() else sorted(
-                Path(path.anchor).glob(str(path.relative_to(path.anchor))))
+            matches = (
+                sorted(Path().glob(str(item)))
+                if not path.is_absolute()
+                else sorted(Path(path.anchor).glob(str(path.relative_to(path.anchor))))
+            )
             if not matches:
                 raise RecordError(path, None, None, "the pattern matches no file")
             yield from (m for m in matches if m.is_file())
@@ -150,8 +154,11 @@ def load_records(
             for trial in read_trials(path):
                 report.records_read += 1
                 grounded = grounder(trial)
-                quads = list(trial_to_quads(grounded, base=base, loaded_at=loaded_at,
-                                            ontology_versions=versions))
+                quads = list(
+                    trial_to_quads(
+                        grounded, base=base, loaded_at=loaded_at, ontology_versions=versions
+                    )
+                )
                 graphs = graphs_of(trial, base=base)
                 report.quads += store.replace_graph(graphs.public, quads)
                 if include_contacts and trial.contacts:
@@ -164,7 +171,9 @@ def load_records(
             report.rejected.append(exc)
             logger.warning("rejected %s", exc)
         except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
-            error = RecordError(path, None, None, f"unreadable record ({type(exc).__name__}: {exc})")
+            error = RecordError(
+                path, None, None, f"unreadable record ({type(exc).__name__}: {exc})"
+            )
             report.rejected.append(error)
             logger.warning("rejected %s", error, exc_info=True)
     return report
@@ -178,8 +187,9 @@ def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[st
     for path in expand_inputs(records):
         for trial in read_trials(path):
             grounded = grounder(trial)
-            used |= {g.object_id for g in (*grounded.conditions, *grounded.cell_products)
-                     if g.object_id}
+            used |= {
+                g.object_id for g in (*grounded.conditions, *grounded.cell_products) if g.object_id
+            }
     return used
 
 
@@ -221,8 +231,9 @@ def build(
         releases = [load_ontology(store, path, base=base) for path in ontologies]
         load_vocabulary(store, base=base)
         index = TermIndex.from_store(store, base=base)
-        report = load_records(store, records, index, base=base,
-                              include_contacts=include_contacts, progress=progress)
+        report = load_records(
+            store, records, index, base=base, include_contacts=include_contacts, progress=progress
+        )
         total = len(store)
         store.flush()
         del store  # close the staging store before moving it

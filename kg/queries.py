@@ -35,14 +35,24 @@ _KINDS = ("term", "trial", "phase", "string")
 _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 
 _PHASE_WORDS = {
-    "early_phase1": Phase.EARLY_PHASE1, "early phase 1": Phase.EARLY_PHASE1,
-    "early1": Phase.EARLY_PHASE1, "phase0": Phase.EARLY_PHASE1,
-    "1": Phase.PHASE1, "2": Phase.PHASE2, "3": Phase.PHASE3, "4": Phase.PHASE4,
-    "na": Phase.NOT_APPLICABLE, "n/a": Phase.NOT_APPLICABLE, "not applicable": Phase.NOT_APPLICABLE,
+    "early_phase1": Phase.EARLY_PHASE1,
+    "early phase 1": Phase.EARLY_PHASE1,
+    "early1": Phase.EARLY_PHASE1,
+    "phase0": Phase.EARLY_PHASE1,
+    "1": Phase.PHASE1,
+    "2": Phase.PHASE2,
+    "3": Phase.PHASE3,
+    "4": Phase.PHASE4,
+    "na": Phase.NOT_APPLICABLE,
+    "n/a": Phase.NOT_APPLICABLE,
+    "not applicable": Phase.NOT_APPLICABLE,
 }
 _PHASE_NODE = {
-    Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1, Phase.PHASE1: TRIALKG.Phase1,
-    Phase.PHASE2: TRIALKG.Phase2, Phase.PHASE3: TRIALKG.Phase3, Phase.PHASE4: TRIALKG.Phase4,
+    Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1,
+    Phase.PHASE1: TRIALKG.Phase1,
+    Phase.PHASE2: TRIALKG.Phase2,
+    Phase.PHASE3: TRIALKG.Phase3,
+    Phase.PHASE4: TRIALKG.Phase4,
     Phase.NOT_APPLICABLE: TRIALKG.PhaseNotApplicable,
 }
 
@@ -86,14 +96,17 @@ def _parse(path: Path) -> NamedQuery:
             name, kind_text, description = match.groups()
             flags = [f.strip() for f in kind_text.split(",")]
             if flags[0] not in _KINDS:
-                raise QueryError(f"{path}: parameter {name} has unknown kind {flags[0]!r}; "
-                                 f"known: {', '.join(_KINDS)}")
+                raise QueryError(
+                    f"{path}: parameter {name} has unknown kind {flags[0]!r}; "
+                    f"known: {', '.join(_KINDS)}"
+                )
             params.append(Parameter(name, flags[0], "optional" in flags[1:], description.strip()))
         elif match := _EXAMPLE.match(line):
             example = match.group(1).strip()
     summary = next((h for h in header if h), path.stem)
-    return NamedQuery(path.stem, summary, "\n".join(header).strip(), tuple(params), example,
-                      text, path)
+    return NamedQuery(
+        path.stem, summary, "\n".join(header).strip(), tuple(params), example, text, path
+    )
 
 
 def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
@@ -115,7 +128,9 @@ def _phase_node(value: str) -> ox.NamedNode:
     return _PHASE_NODE[phase]
 
 
-def bind(parameter: Parameter, value: str, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode | ox.Literal:
+def bind(
+    parameter: Parameter, value: str, *, base: str = DEFAULT_BASE_IRI
+) -> ox.NamedNode | ox.Literal:
     """Turn a parameter's text value into the RDF term the query expects.
 
     >>> bind(Parameter("condition", "term", False, ""), "DOID:1100").value
@@ -126,8 +141,10 @@ def bind(parameter: Parameter, value: str, *, base: str = DEFAULT_BASE_IRI) -> o
     if parameter.kind == "term":
         iri = to_iri(value)
         if iri is None:
-            raise QueryError(f"parameter {parameter.name}: expected a CURIE such as DOID:1100 or "
-                             f"an IRI; found {value!r}")
+            raise QueryError(
+                f"parameter {parameter.name}: expected a CURIE such as DOID:1100 or "
+                f"an IRI; found {value!r}"
+            )
         return ox.NamedNode(iri)
     if parameter.kind == "trial":
         text = value.strip()
@@ -137,8 +154,10 @@ def bind(parameter: Parameter, value: str, *, base: str = DEFAULT_BASE_IRI) -> o
             return trial_iri(text.upper(), base=base)
         if re.match(r"^[\w.-]+$", text):
             return trial_iri(text, base=base)
-        raise QueryError(f"parameter {parameter.name}: expected an NCT number, a registry key "
-                         f"such as hpscreg-48, or a trial IRI; found {value!r}")
+        raise QueryError(
+            f"parameter {parameter.name}: expected an NCT number, a registry key "
+            f"such as hpscreg-48, or a trial IRI; found {value!r}"
+        )
     if parameter.kind == "phase":
         return _phase_node(value)
     return ox.Literal(value)
@@ -159,11 +178,14 @@ def run_named(
     unknown = sorted(set(params) - set(known))
     if unknown:
         listed = ", ".join(known) or "none"
-        raise QueryError(f"query {query.name!r} has no parameter {', '.join(unknown)}; "
-                         f"its parameters: {listed}")
+        raise QueryError(
+            f"query {query.name!r} has no parameter {', '.join(unknown)}; its parameters: {listed}"
+        )
     missing = [p.name for p in query.parameters if not p.optional and p.name not in params]
     if missing:
-        raise QueryError(f"query {query.name!r} needs --param {missing[0]}=VALUE "
-                         f"({known[missing[0]].description})")
+        raise QueryError(
+            f"query {query.name!r} needs --param {missing[0]}=VALUE "
+            f"({known[missing[0]].description})"
+        )
     substitutions = {name: bind(known[name], value, base=base) for name, value in params.items()}
     return store.query(query.sparql, substitutions=substitutions, prefixes=PREFIXES)

@@ -164,7 +164,9 @@ class Store:
 
         :raises QueryError: on a syntax error, with the parser's message.
         """
-        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): v for k, v in (substitutions or {}).items()
+        }
         try:
             return self._inner.query(
                 sparql,

@@ -49,3 +49,11 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any connection that leaves the machine."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+# Term constants, so assertions read like sentences.
+PRIMARY_OVARIAN_INSUFFICIENCY = "DOID:5426"
+OVARIAN_DISEASE = "DOID:1100"
+DISEASE = "DOID:4"
+MESENCHYMAL_STEM_CELL = "CL:0000134"
+MULTI_FATE_STEM_CELL = "CL:0000048"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -94,7 +94,7 @@ def ontology_graph(name: str, *, base: str = DEFAULT_BASE) -> ox.NamedNode:
 
 
 def _open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb"))
 
 
 def _sha256(path: Path) -> str:
@@ -132,7 +132,9 @@ def parse_ontology(path: str | Path) -> Iterator[ox.Triple]:
                     yield triple.triple
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)
-        raise OntologyError(path, f"{fmt} syntax error: {exc.msg if line else exc}", line=line) from exc
+        raise OntologyError(
+            path, f"{fmt} syntax error: {exc.msg if line else exc}", line=line
+        ) from exc
     except (OSError, EOFError) as exc:
         raise OntologyError(path, f"cannot read: {exc}") from exc
 
@@ -170,7 +172,9 @@ def load_ontology(
     imports: list[str] = []
     class_prefixes: Counter[str] = Counter()
     for t in triples:
-        p = t.predicate
+        p, obj = t.predicate, t.object
+        if isinstance(obj, ox.Triple):
+            continue
         if p == RDF.type and t.object == OWL.Ontology and isinstance(t.subject, ox.NamedNode):
             ontology_iri = ontology_iri or t.subject.value
         elif p == RDF.type and t.object == OWL.Class and isinstance(t.subject, ox.NamedNode):
@@ -178,17 +182,19 @@ def load_ontology(
             if match:
                 class_prefixes[match.group(1)] += 1
         elif p == OWL.versionIRI:
-            version_iri = t.object.value
+            version_iri = obj.value
         elif p == OWL.versionInfo:
-            version_info = t.object.value
+            version_info = obj.value
         elif p == OWL.imports:
-            imports.append(t.object.value)
+            imports.append(obj.value)
         elif p == DCTERMS.license and ontology_iri in (None, getattr(t.subject, "value", None)):
-            license_ = t.object.value
+            license_ = obj.value
     if imports:
         logger.warning(
             "%s: %d owl:imports not followed (never fetched over the network): %s",
-            path, len(imports), ", ".join(imports[:3]) + (" ..." if len(imports) > 3 else ""),
+            path,
+            len(imports),
+            ", ".join(imports[:3]) + (" ..." if len(imports) > 3 else ""),
         )
     name = name or _guess_name(class_prefixes, ontology_iri, path)
     graph = ontology_graph(name, base=base)
@@ -206,7 +212,9 @@ def load_ontology(
     )
     quads = (ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     store.replace_graph_large(graph, _chain(quads, _release_quads(release, graph)))
-    logger.info("loaded ontology %s from %s: %d triples (%s)", name, path, len(triples), release.version)
+    logger.info(
+        "loaded ontology %s from %s: %d triples (%s)", name, path, len(triples), release.version
+    )
     return release
 
 
@@ -249,8 +257,13 @@ def read_releases(store: Store, *, base: str = DEFAULT_BASE) -> tuple[OntologyRe
           }
         } GROUP BY ?g ?name ?file ?sum ?iri ?viri ?vinfo ?license ORDER BY ?name
         """,
-        prefixes={"trialkg": TRIALKG.uri, "dcterms": DCTERMS.uri, "foaf": FOAF.uri,
-                  "owl": OWL.uri, "prov": PROV.uri},
+        prefixes={
+            "trialkg": TRIALKG.uri,
+            "dcterms": DCTERMS.uri,
+            "foaf": FOAF.uri,
+            "owl": OWL.uri,
+            "prov": PROV.uri,
+        },
         union_default_graph=False,
     )
     releases = []

@@ -26,20 +26,36 @@ __all__ = ["KEPT_PREDICATES", "LICENCES", "write_slim"]
 logger = logging.getLogger(__name__)
 
 #: The facts a slim keeps about each term.
-KEPT_PREDICATES = frozenset({
-    RDF.type, RDFS.label, RDFS.comment, RDFS.subClassOf, OBO.IAO_0000115, OBO.IAO_0100001,
-    OWL.deprecated, OBOINOWL.hasExactSynonym, OBOINOWL.hasNarrowSynonym,
-    OBOINOWL.hasBroadSynonym, OBOINOWL.hasRelatedSynonym, OBOINOWL.hasDbXref,
-    OBOINOWL.hasAlternativeId, OBOINOWL.id,
-})
+KEPT_PREDICATES = frozenset(
+    {
+        RDF.type,
+        RDFS.label,
+        RDFS.comment,
+        RDFS.subClassOf,
+        OBO.IAO_0000115,
+        OBO.IAO_0100001,
+        OWL.deprecated,
+        OBOINOWL.hasExactSynonym,
+        OBOINOWL.hasNarrowSynonym,
+        OBOINOWL.hasBroadSynonym,
+        OBOINOWL.hasRelatedSynonym,
+        OBOINOWL.hasDbXref,
+        OBOINOWL.hasAlternativeId,
+        OBOINOWL.id,
+    }
+)
 
 #: Licence and attribution of the ontologies trialkg links to, for files that do not say.
 LICENCES: dict[str, tuple[str, str]] = {
-    "doid": ("https://creativecommons.org/publicdomain/zero/1.0/",
-             "Human Disease Ontology (https://disease-ontology.org), CC0 1.0."),
-    "cl": ("http://creativecommons.org/licenses/by/4.0/",
-           "Cell Ontology (https://obophenotype.github.io/cell-ontology/), CC BY 4.0: "
-           "attribute the Cell Ontology when redistributing data derived from it."),
+    "doid": (
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        "Human Disease Ontology (https://disease-ontology.org), CC0 1.0.",
+    ),
+    "cl": (
+        "http://creativecommons.org/licenses/by/4.0/",
+        "Cell Ontology (https://obophenotype.github.io/cell-ontology/), CC BY 4.0: "
+        "attribute the Cell Ontology when redistributing data derived from it.",
+    ),
 }
 
 
@@ -74,9 +90,14 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
         ox.Triple(slim_iri, RDF.type, OWL.Ontology),
         ox.Triple(slim_iri, OWL.versionIRI, ox.NamedNode(f"{slim_iri.value}/{stamp}")),
         ox.Triple(slim_iri, DCTERMS.title, lit(f"trialkg slim of {release.name.upper()}")),
-        ox.Triple(slim_iri, DCTERMS.description, lit(
-            f"{len(keep)} terms of {release.name.upper()} used by trialkg's records, with all "
-            f"their ancestors; cut by 'trialkg ontologies slim' from {Path(source).name}.")),
+        ox.Triple(
+            slim_iri,
+            DCTERMS.description,
+            lit(
+                f"{len(keep)} terms of {release.name.upper()} used by trialkg's records, with all "
+                f"their ancestors; cut by 'trialkg ontologies slim' from {Path(source).name}."
+            ),
+        ),
         ox.Triple(slim_iri, DCTERMS.source, lit(Path(source).name)),
         ox.Triple(slim_iri, OBOINOWL.hasDbXref, lit(f"sha256:{release.sha256}")),
         ox.Triple(slim_iri, OWL.versionInfo, lit(release.version)),
@@ -99,7 +120,11 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as handle:
-        ox.serialize(triples, handle, ox.RdfFormat.TURTLE,
-                     prefixes={k: v for k, v in PREFIXES.items() if k != "trialkg"})
+        ox.serialize(
+            triples,
+            handle,
+            ox.RdfFormat.TURTLE,
+            prefixes={k: v for k, v in PREFIXES.items() if k != "trialkg"},
+        )
     logger.info("wrote %s: %d terms, %d triples, from %s", out, len(keep), len(triples), source)
     return len(keep)

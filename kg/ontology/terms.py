@@ -85,8 +85,17 @@ class Term:
 class _Builder:
     """Collects a term's facts while the graph streams by."""
 
-    __slots__ = ("alt", "comment", "definition", "label", "obsolete", "parents", "replaced",
-                 "synonyms", "xrefs")
+    __slots__ = (
+        "alt",
+        "comment",
+        "definition",
+        "label",
+        "obsolete",
+        "parents",
+        "replaced",
+        "synonyms",
+        "xrefs",
+    )
 
     def __init__(self) -> None:
         self.label: str | None = None
@@ -249,7 +258,7 @@ def _terms_of_graph(store: Store, graph: ox.NamedNode, ontology: str) -> Iterato
     classes: set[str] = set()
     for quad in store.quads(graph=graph):
         subject, predicate, obj = quad.subject, quad.predicate, quad.object
-        if not isinstance(subject, ox.NamedNode):
+        if not isinstance(subject, ox.NamedNode) or isinstance(obj, ox.Triple):
             continue
         iri = subject.value
         if predicate == RDF.type:

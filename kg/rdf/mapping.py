@@ -25,8 +25,8 @@ from kg.ids import DEFAULT_BASE_IRI, to_iri
 from kg.model import (
     CellProduct,
     DatedValue,
-    Grounding,
     GroundedTrial,
+    Grounding,
     Phase,
     RecruitmentStatus,
     Trial,
@@ -39,8 +39,11 @@ DEFAULT_BASE = DEFAULT_BASE_IRI
 
 _OBI_CLINICAL_TRIAL = OBO.OBI_0003699
 # OBI has classes for phases I-III only; the rest are trialkg:Phase values alone.
-_OBI_PHASE = {Phase.PHASE1: OBO.OBI_0003700, Phase.PHASE2: OBO.OBI_0003701,
-              Phase.PHASE3: OBO.OBI_0003702}
+_OBI_PHASE = {
+    Phase.PHASE1: OBO.OBI_0003700,
+    Phase.PHASE2: OBO.OBI_0003701,
+    Phase.PHASE3: OBO.OBI_0003702,
+}
 _PHASE = {
     Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1,
     Phase.PHASE1: TRIALKG.Phase1,
@@ -147,7 +150,9 @@ def trial_to_quads(
     if trial.nct_id:
         yield q(node, TRIALKG.nctId, _string(trial.nct_id))
         yield q(node, RDFS.seeAlso, NamedNode(f"https://clinicaltrials.gov/study/{trial.nct_id}"))
-        yield q(node, SCHEMA.sameAs, NamedNode(f"http://identifiers.org/clinicaltrials:{trial.nct_id}"))
+        yield q(
+            node, SCHEMA.sameAs, NamedNode(f"http://identifiers.org/clinicaltrials:{trial.nct_id}")
+        )
     if trial.source.url:
         yield q(node, RDFS.seeAlso, NamedNode(trial.source.url))
     for identifier in trial.identifiers:
@@ -173,8 +178,11 @@ def trial_to_quads(
     if trial.recruitment_status is not None:
         yield q(node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
     if trial.enrollment is not None:
-        prop = {True: TRIALKG.targetEnrollment, False: TRIALKG.actualEnrollment,
-                None: TRIALKG.enrollment}[trial.enrollment.estimated]
+        prop = {
+            True: TRIALKG.targetEnrollment,
+            False: TRIALKG.actualEnrollment,
+            None: TRIALKG.enrollment,
+        }[trial.enrollment.estimated]
         yield q(node, prop, Literal(trial.enrollment.count, datatype=XSD.integer))
     if trial.ictrp_url and "://" in trial.ictrp_url:
         yield q(node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
@@ -194,7 +202,9 @@ def trial_to_quads(
         yield q(node, TRIALKG.contactInstitution, _string(institution))
 
     # Conditions: the direct link for queries, the mention and its grounding beside it.
-    for i, (condition, grounding) in enumerate(zip(trial.conditions, grounded.conditions), 1):
+    for i, (condition, grounding) in enumerate(
+        zip(trial.conditions, grounded.conditions, strict=True), 1
+    ):
         mention = NamedNode(f"{record}/condition/{i}")
         yield q(node, TRIALKG.conditionMention, mention)
         yield q(mention, RDF.type, TRIALKG.ConditionMention)
@@ -205,7 +215,9 @@ def trial_to_quads(
             yield q(node, TRIALKG.condition, OBO.term(grounding.object_id))
 
     # Cell products: an intervention node per product, linked to its CL class.
-    for i, (product, grounding) in enumerate(zip(trial.cell_products, grounded.cell_products), 1):
+    for i, (product, grounding) in enumerate(
+        zip(trial.cell_products, grounded.cell_products, strict=True), 1
+    ):
         yield from _cell_product(q, node, f"{record}/intervention/{i}", product, grounding)
 
 
@@ -260,7 +272,9 @@ def _cell_product(
         yield q(intervention, TRIALKG.doseArm, arm_node)
         yield q(arm_node, RDF.type, TRIALKG.DoseArm)
         yield q(arm_node, RDFS.label, _string(arm.label))
-        yield q(arm_node, TRIALKG.cellCount, Literal(repr(float(arm.cell_count)), datatype=XSD.double))
+        yield q(
+            arm_node, TRIALKG.cellCount, Literal(repr(float(arm.cell_count)), datatype=XSD.double)
+        )
         if arm.scope:
             yield q(arm_node, TRIALKG.doseScope, _string(arm.scope))
         yield q(arm_node, TRIALKG.sourceText, _string(arm.source_text))
@@ -274,8 +288,11 @@ def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE) -> Iterator[Quad]:
     for contact in trial.contacts:
         person = BlankNode()
         yield Quad(node, NamedNode(vcard + "hasContact"), person, graph)
-        for field, value in (("given-name", contact.first_name), ("family-name", contact.last_name),
-                             ("hasEmail", contact.email), ("hasTelephone", contact.phone)):
+        for field, value in (
+            ("given-name", contact.first_name),
+            ("family-name", contact.last_name),
+            ("hasEmail", contact.email),
+            ("hasTelephone", contact.phone),
+        ):
             if value:
                 yield Quad(person, NamedNode(vcard + field), _string(value), graph)
-

@@ -51,7 +51,9 @@ class ClosedNamespace:
         try:
             return self._terms[name]
         except KeyError:
-            raise AttributeError(f"{name!r} is not a term of the {self.prefix}: namespace") from None
+            raise AttributeError(
+                f"{name!r} is not a term of the {self.prefix}: namespace"
+            ) from None
 
     def __getitem__(self, name: str) -> NamedNode:
         return self.__getattr__(name)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import kg.readers.hpscreg as hpscreg
 from kg.errors import RecordError
 from kg.model import Trial
-from kg.readers import hpscreg
 
 __all__ = ["READERS", "detect_format", "read_trials"]
 
@@ -43,7 +43,9 @@ def detect_format(path: Path) -> str:
         if path.suffix.lower() in suffixes:
             return name
     known = ", ".join(f"{s} ({n})" for n, ss in SUFFIXES.items() for s in ss)
-    raise RecordError(path, None, None, f"no reader for files ending {path.suffix!r}; known: {known}")
+    raise RecordError(
+        path, None, None, f"no reader for files ending {path.suffix!r}; known: {known}"
+    )
 
 
 def read_trials(path: Path, *, fmt: str | None = None) -> Iterator[Trial]:
@@ -52,6 +54,7 @@ def read_trials(path: Path, *, fmt: str | None = None) -> Iterator[Trial]:
     try:
         reader = READERS[name]
     except KeyError:
-        raise RecordError(path, None, None,
-                          f"unknown format {name!r}; known: {', '.join(READERS)}") from None
+        raise RecordError(
+            path, None, None, f"unknown format {name!r}; known: {', '.join(READERS)}"
+        ) from None
     yield from reader(path)

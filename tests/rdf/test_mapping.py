@@ -1,0 +1,132 @@
+"""Trial -> quads: the RDF of the seed trial, its parsing, and its round trip."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import graph_diff, to_isomorphic
+
+from kg.grounding import ground
+from kg.ontology.terms import TermIndex
+from kg.rdf.mapping import contact_quads, graphs_of, trial_iri, trial_to_quads
+from kg.rdf.vocab import OBO, PROV, RDF, TRIALKG, XSD
+from kg.readers.hpscreg import read_record
+
+from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+
+LOADED_AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SEED_TRIAL = trial_iri("NCT03877471")
+
+
+@pytest.fixture(scope="module")
+def quads() -> list[ox.Quad]:
+    index = TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+    grounded = ground(read_record(SEED), index)
+    versions = [r.version for r in index.releases]
+    return list(trial_to_quads(grounded, loaded_at=LOADED_AT, ontology_versions=versions))
+
+
+def _objects(quads: list[ox.Quad], subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode):
+    return [q.object for q in quads if q.subject == subject and q.predicate == predicate]
+
+
+def test_all_quads_sit_in_the_seed_records_graph(quads) -> None:
+    assert {q.graph_name for q in quads} == {
+        ox.NamedNode("https://w3id.org/trialkg/graph/hpscreg/48")
+    }
+
+
+def test_trial_links_straight_to_the_doid_class(quads) -> None:
+    assert OBO.DOID_5426 in _objects(quads, SEED_TRIAL, TRIALKG.condition)
+
+
+def test_trial_cell_product_links_to_the_cl_class(quads) -> None:
+    (intervention,) = _objects(quads, SEED_TRIAL, TRIALKG.intervention)
+    assert _objects(quads, intervention, TRIALKG.cellType) == [OBO.CL_0000134]
+
+
+def test_trial_is_an_obi_clinical_trial_in_phase_1(quads) -> None:
+    types = _objects(quads, SEED_TRIAL, RDF.type)
+    assert OBO.OBI_0003699 in types
+    assert OBO.OBI_0003700 in types
+    assert _objects(quads, SEED_TRIAL, TRIALKG.phase) == [TRIALKG.Phase1]
+
+
+def test_start_date_is_estimated(quads) -> None:
+    (start,) = _objects(quads, SEED_TRIAL, TRIALKG.startDate)
+    assert _objects(quads, start, TRIALKG.date) == [ox.Literal("2019-04-03", datatype=XSD.date)]
+    assert _objects(quads, start, TRIALKG.estimated) == [ox.Literal(True)]
+
+
+def test_target_enrollment_is_28(quads) -> None:
+    assert _objects(quads, SEED_TRIAL, TRIALKG.targetEnrollment) == [
+        ox.Literal("28", datatype=XSD.integer)
+    ]
+
+
+def test_dose_arms_carry_cell_counts_per_ovary(quads) -> None:
+    (intervention,) = _objects(quads, SEED_TRIAL, TRIALKG.intervention)
+    arms = _objects(quads, intervention, TRIALKG.doseArm)
+    counts = sorted(float(_objects(quads, arm, TRIALKG.cellCount)[0].value) for arm in arms)
+    assert counts == [2e6, 5e6, 1e7]
+    for arm in arms:
+        assert _objects(quads, arm, TRIALKG.doseScope) == [ox.Literal("per ovary")]
+        assert "each ovary" in _objects(quads, arm, TRIALKG.sourceText)[0].value
+
+
+def test_grounding_record_names_method_text_and_release(quads) -> None:
+    (mention,) = _objects(quads, SEED_TRIAL, TRIALKG.conditionMention)
+    (record,) = _objects(quads, mention, TRIALKG.grounding)
+    assert _objects(quads, record, TRIALKG.method) == [TRIALKG.ExactLabelMatch]
+    assert _objects(quads, record, TRIALKG.matchedText) == [
+        ox.Literal("primary ovarian insufficiency")
+    ]
+    (used,) = _objects(quads, record, PROV.used)
+    assert "2026-07-31" in used.value
+
+
+def test_graph_records_its_provenance(quads) -> None:
+    graph = graphs_of(read_record(SEED)).public
+    assert _objects(quads, graph, PROV.wasDerivedFrom) == [
+        ox.NamedNode("https://hpscreg.eu/browse/trial/48")
+    ]
+    assert _objects(quads, graph, PROV.generatedAtTime)
+    assert len(_objects(quads, graph, PROV.used)) == 2
+
+
+def test_contact_details_stay_out_of_the_public_graph(quads) -> None:
+    text = " ".join(str(q) for q in quads)
+    assert "Long" not in text.replace("Long term", "")
+    assert "+8617503296371" not in text
+
+
+def test_contacts_go_to_the_private_graph_when_asked() -> None:
+    trial = read_record(SEED)
+    private = list(contact_quads(trial))
+    assert {q.graph_name for q in private} == {graphs_of(trial).private}
+    assert any(q.object == ox.Literal("+8617503296371") for q in private)
+
+
+def test_quads_parse_in_rdflib_and_round_trip_through_turtle(quads) -> None:
+    triples = [q.triple for q in quads]
+    turtle = ox.serialize(triples, None, ox.RdfFormat.TURTLE)
+    back = list(ox.parse(turtle, ox.RdfFormat.TURTLE))
+    assert len(back) == len(triples)
+
+    nt = ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES).decode()
+    original = rdflib.Graph().parse(data=nt, format="nt")
+    reparsed = rdflib.Graph().parse(data=turtle.decode(), format="turtle")
+    iso_a, iso_b = to_isomorphic(original), to_isomorphic(reparsed)
+    if iso_a != iso_b:
+        _, only_a, only_b = graph_diff(iso_a, iso_b)
+        pytest.fail(f"only before: {sorted(only_a)[:5]}\nonly after: {sorted(only_b)[:5]}")
+
+
+def test_quads_serialise_as_nquads_and_parse_back(quads) -> None:
+    buffer = io.BytesIO()
+    ox.serialize(quads, buffer, ox.RdfFormat.N_QUADS)
+    assert len(list(ox.parse(buffer.getvalue(), ox.RdfFormat.N_QUADS))) == len(quads)
