@@ -151,7 +151,7 @@ OBOINOWL = ClosedNamespace(
     "oboInOwl",
     "http://www.geneontology.org/formats/oboInOwl#",
     """hasExactSynonym hasNarrowSynonym hasBroadSynonym hasRelatedSynonym hasDbXref
-    hasAlternativeId id consider inSubset hasOBONamespace""",
+    hasAlternativeId id consider inSubset hasOBONamespace created_by creation_date""",
 )
 OBO = _OboNamespace()
 
