@@ -185,8 +185,11 @@ def _short(
     return str(term)
 
 
-def _rows(result: ox.QuerySolutions, prefixes: dict[str, str]) -> tuple[list[str], list[list[str]]]:
-    names = [v.value for v in result.variables]
+def _rows(
+    result: ox.QuerySolutions, prefixes: dict[str, str], *, hide: set[str]
+) -> tuple[list[str], list[list[str]]]:
+    """Rows of plain strings; the columns of bound parameters (constant) are left out."""
+    names = [v.value for v in result.variables if v.value not in hide]
     rows = [[_short(row[name], prefixes) for name in names] for row in result]
     return names, rows
 
@@ -266,11 +269,12 @@ def query(
     if name not in queries:
         raise QueryError(f"unknown query {name!r}; known: {', '.join(queries)}")
     store = Store.open_read_only(store_path)
-    result = run_named(store, queries[name], _parse_params(params), base=base)
+    bound = _parse_params(params)
+    result = run_named(store, queries[name], bound, base=base)
     if not isinstance(result, ox.QuerySolutions):
         raise QueryError(f"query {name!r} is not a SELECT query")
     prefixes = {**PREFIXES, "trial": f"{base}trial/"}
-    names, rows = _rows(result, prefixes if fmt == "table" else {})
+    names, rows = _rows(result, prefixes if fmt == "table" else {}, hide=set(bound))
     if fmt == "json":
         out.write(
             json.dumps(

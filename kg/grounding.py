@@ -286,8 +286,9 @@ def _unmatched(kind: MentionKind, label: str, method: str, comment: str | None) 
 class Grounder:
     """Grounds trial after trial against one index, caching per distinct mention."""
 
-    def __init__(self, index: TermIndex) -> None:
+    def __init__(self, index: TermIndex, *, warn_ungrounded: bool = True) -> None:
         self.index = index
+        self.warn_ungrounded = warn_ungrounded
         self._matchers = {kind: _Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
         self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
 
@@ -304,7 +305,7 @@ class Grounder:
                 matcher=self._matchers[kind],
             )
             self._cache[key] = cached
-            if not cached.grounded:
+            if not cached.grounded and self.warn_ungrounded:
                 logger.warning(
                     "ungrounded %s mention %r (%s)",
                     kind.value,

@@ -182,7 +182,7 @@ def load_records(
 def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[str]:
     """CURIEs of the terms of ``ontology`` that the trials in ``records`` ground to."""
     index = TermIndex.from_files(ontology)
-    grounder = Grounder(index)
+    grounder = Grounder(index, warn_ungrounded=False)  # one ontology grounds one kind only
     used: set[str] = set()
     for path in expand_inputs(records):
         for trial in read_trials(path):

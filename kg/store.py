@@ -176,6 +176,8 @@ class Store:
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except RuntimeError as exc:  # e.g. a substitution of a variable the query does not select
+            raise QueryError(f"cannot run the query: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
 

@@ -79,7 +79,8 @@ class OntologyRelease:
     @property
     def version(self) -> str:
         """The best human-readable version: version IRI, else version info, else the checksum."""
-        return self.version_iri or self.version_info or f"sha256:{self.sha256[:16]} of {self.path}"
+        unversioned = f"{Path(self.path).name} sha256:{self.sha256[:16]}"
+        return self.version_iri or self.version_info or unversioned
 
     @property
     def release_date(self) -> str | None:

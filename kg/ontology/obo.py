@@ -419,7 +419,11 @@ def _property_value(subject: NamedNode, value: str, mapper: _Mapper) -> Iterator
         else:
             yield Triple(subject, prop, Literal(text))
         return
-    target = mapper.iri(rest.split()[0])
-    if target is None:
-        raise _BadValue(f"cannot read {rest!r} as a value")
-    yield Triple(subject, prop, target)
+    parts = rest.split()
+    if len(parts) >= 2 and parts[-1].startswith(_XSD_PREFIX):
+        # CL 2021-12-07: unquoted typed values ("2017-01-30T18:53:32Z xsd:dateTime").
+        datatype = NamedNode(XSD.uri + parts[-1][len(_XSD_PREFIX) :])
+        yield Triple(subject, prop, Literal(" ".join(parts[:-1]), datatype=datatype))
+        return
+    target = mapper.iri(parts[0])
+    yield Triple(subject, prop, target if target is not None else Literal(rest))

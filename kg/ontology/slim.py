@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -81,7 +80,7 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
     graph = ox.NamedNode(release.graph)
     slim_iri = ox.NamedNode(f"https://w3id.org/trialkg/ontologies/{release.name}-slim")
     licence, attribution = LICENCES.get(release.name, (release.license or "", ""))
-    stamp = release.release_date or datetime.now(UTC).date().isoformat()
+    stamp = release.release_date or f"sha256-{release.sha256[:16]}"
 
     def lit(text: str) -> ox.Literal:
         return ox.Literal(text)
@@ -100,7 +99,7 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
         ),
         ox.Triple(slim_iri, DCTERMS.source, lit(Path(source).name)),
         ox.Triple(slim_iri, OBOINOWL.hasDbXref, lit(f"sha256:{release.sha256}")),
-        ox.Triple(slim_iri, OWL.versionInfo, lit(release.version)),
+        ox.Triple(slim_iri, OWL.versionInfo, lit(release.version_info or release.version)),
     ]
     if release.version_iri or release.iri:
         derived = release.version_iri or release.iri or ""

@@ -183,7 +183,7 @@ def trial_to_quads(
             False: TRIALKG.actualEnrollment,
             None: TRIALKG.enrollment,
         }[trial.enrollment.estimated]
-        yield q(node, prop, Literal(trial.enrollment.count, datatype=XSD.integer))
+        yield q(node, prop, Literal(str(trial.enrollment.count), datatype=XSD.integer))
     if trial.ictrp_url and "://" in trial.ictrp_url:
         yield q(node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
     if trial.source_url and "://" in trial.source_url:
