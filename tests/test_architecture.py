@@ -76,7 +76,8 @@ def test_public_api_is_sorted_and_complete() -> None:
 
 def test_public_api_does_not_drift() -> None:
     public = {
-        name for name, value in vars(kg).items()
+        name
+        for name, value in vars(kg).items()
         if not name.startswith("_") and not isinstance(value, ModuleType)
     }
     assert public == set(kg.__all__)

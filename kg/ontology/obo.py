@@ -9,7 +9,8 @@ graph needs: labels, definitions, comments, synonyms by scope, xrefs, alternativ
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.obo"
->>> _ = path.write_text('format-version: 1.2\\nontology: tiny\\n\\n[Term]\\nid: TINY:1\\nname: one\\n')
+>>> text = 'format-version: 1.2\\nontology: tiny\\n\\n[Term]\\nid: TINY:1\\nname: one\\n'
+>>> _ = path.write_text(text)
 >>> header, stanzas = read_obo(path)
 >>> header.ontology, [s.id for s in stanzas]
 ('tiny', ['TINY:1'])
@@ -86,7 +87,7 @@ class OboStanza:
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
     # utf-8-sig drops a BOM; newline=None folds CRLF.
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
 
@@ -238,8 +239,9 @@ def _stanzas(
             tags.append((match.group(1), _strip_comment(match.group(2))))
         else:
             skipped += 1
-            logger.warning("%s:%d: skipped a line that is not 'tag: value': %r",
-                           path, lines.number, line[:60])
+            logger.warning(
+                "%s:%d: skipped a line that is not 'tag: value': %r", path, lines.number, line[:60]
+            )
     if stanza := finish():
         yield stanza
     if skipped:
@@ -315,8 +317,9 @@ def obo_to_triples(path: Path | str) -> Iterator[Triple]:
 def _stanza_triples(path: Path, stanza: OboStanza, mapper: _Mapper) -> Iterator[Triple]:
     subject = mapper.iri(stanza.id)
     if subject is None:
-        logger.warning("%s:%d: id %r cannot be made an IRI; stanza skipped",
-                       path, stanza.line, stanza.id)
+        logger.warning(
+            "%s:%d: id %r cannot be made an IRI; stanza skipped", path, stanza.line, stanza.id
+        )
         return
     rdf_type = _STANZA_TYPES.get(stanza.kind)
     if rdf_type is None:
@@ -329,7 +332,9 @@ def _stanza_triples(path: Path, stanza: OboStanza, mapper: _Mapper) -> Iterator[
         try:
             yield from _tag_triples(subject, tag, value, mapper, is_property)
         except _BadValue as exc:
-            logger.warning("%s:%d: [%s] %s: %s; tag skipped", path, stanza.line, stanza.id, tag, exc)
+            logger.warning(
+                "%s:%d: [%s] %s: %s; tag skipped", path, stanza.line, stanza.id, tag, exc
+            )
 
 
 class _BadValue(ValueError):
@@ -393,8 +398,9 @@ def _tag_triples(
     elif tag == "consider":
         yield Triple(subject, OBOINOWL.consider, Literal(value.strip()))
     elif tag == "subset":
-        yield Triple(subject, OBOINOWL.inSubset,
-                     NamedNode(f"{OBO_PURL}{mapper.ontology}#{value.strip()}"))
+        yield Triple(
+            subject, OBOINOWL.inSubset, NamedNode(f"{OBO_PURL}{mapper.ontology}#{value.strip()}")
+        )
     elif tag == "namespace":
         yield Triple(subject, OBOINOWL.hasOBONamespace, Literal(value.strip()))
     elif tag in ("created_by", "creation_date"):
@@ -413,9 +419,10 @@ def _property_value(subject: NamedNode, value: str, mapper: _Mapper) -> Iterator
     rest = rest.strip()
     quoted = _quoted(rest)
     if quoted is not None:
-        text, datatype = quoted
-        if datatype.startswith(_XSD_PREFIX):
-            yield Triple(subject, prop, Literal(text, datatype=NamedNode(XSD.uri + datatype[4:])))
+        text, type_name = quoted
+        if type_name.startswith(_XSD_PREFIX):
+            datatype = NamedNode(XSD.uri + type_name[len(_XSD_PREFIX) :])
+            yield Triple(subject, prop, Literal(text, datatype=datatype))
         else:
             yield Triple(subject, prop, Literal(text))
         return

@@ -47,7 +47,8 @@ def _count(match: re.Match[str]) -> float | None:
     except ValueError:
         return None
     if match.group("exponent"):
-        return mantissa * 10 ** int(match.group("exponent").translate(_SUPERSCRIPTS))
+        exponent = int(match.group("exponent").translate(_SUPERSCRIPTS))
+        return mantissa * 10.0**exponent
     if match.group("word"):
         return mantissa * (1e6 if match.group("word").lower() == "million" else 1e9)
     return None
@@ -83,6 +84,7 @@ def find_dose_arms(text: str) -> tuple[DoseArm, ...]:
             before = _LABEL_BEFORE.search(sentence[: match.start()])
             label = " ".join(before.group("label").lower().split()) if before else f"dose {i}"
             if count is not None:
-                arms.append(DoseArm(label=label, cell_count=count, scope=scope,
-                                    source_text=sentence))
+                arms.append(
+                    DoseArm(label=label, cell_count=count, scope=scope, source_text=sentence)
+                )
     return tuple(arms)

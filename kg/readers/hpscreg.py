@@ -61,15 +61,33 @@ _HEADINGS = {
     "public contact": "contact",
 }
 _KEYS = (
-    "Summary", "Description", "Clinical trials phase", "Start date (estimated)", "Start date",
-    "End date (estimated)", "End date", "Label", "NCT number", "ICTRP weblink", "Name",
-    "Source weblink", "Study sites", "Public email", "First name", "Last name", "Phone",
-    "Sponsors", "Recruitment Status", "Estimated number of participants",
-    "Actual number of participants", "Number of participants",
+    "Summary",
+    "Description",
+    "Clinical trials phase",
+    "Start date (estimated)",
+    "Start date",
+    "End date (estimated)",
+    "End date",
+    "Label",
+    "NCT number",
+    "ICTRP weblink",
+    "Name",
+    "Source weblink",
+    "Study sites",
+    "Public email",
+    "First name",
+    "Last name",
+    "Phone",
+    "Sponsors",
+    "Recruitment Status",
+    "Estimated number of participants",
+    "Actual number of participants",
+    "Number of participants",
     "Contact institutions/departments",
 )
 _KEY_LINE = re.compile(
-    r"^(?P<key>" + "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True))
+    r"^(?P<key>"
+    + "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True))
     + r")(?:\s+(?P<value>.*))?$",
     re.IGNORECASE,
 )
@@ -102,9 +120,13 @@ _IDENTIFIER_SCHEMES = (
     ("NCT", _NCT),
 )
 # Keys that a complete page shows near its end; a record without any was cut off.
-_FINAL_KEYS = {"Recruitment Status", "Estimated number of participants",
-               "Actual number of participants", "Number of participants",
-               "Contact institutions/departments"}
+_FINAL_KEYS = {
+    "Recruitment Status",
+    "Estimated number of participants",
+    "Actual number of participants",
+    "Number of participants",
+    "Contact institutions/departments",
+}
 
 
 def _clean(text: str) -> str:
@@ -140,7 +162,9 @@ class _State:
         return RecordError(self.path, self.record, key, problem, line=self.lines.get(key))
 
 
-def read_record(path: Path | str, *, record_id: str | None = None, encoding: str = "utf-8") -> Trial:
+def read_record(
+    path: Path | str, *, record_id: str | None = None, encoding: str = "utf-8"
+) -> Trial:
     """Read one hPSCreg trial record from a file.
 
     The record id comes from ``record_id``, else from a file name ``hpscreg-<id>.txt``, else the
@@ -155,13 +179,17 @@ def read_record(path: Path | str, *, record_id: str | None = None, encoding: str
     except OSError as exc:
         raise RecordError(path, record_id, None, f"cannot read the file: {exc.strerror}") from exc
     if b"\x00" in data[:4096]:
-        raise RecordError(path, record_id, None,
-                          "expected an hPSCreg trial record (text); found binary data")
+        raise RecordError(
+            path, record_id, None, "expected an hPSCreg trial record (text); found binary data"
+        )
     try:
-        text = data.decode("utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding)
+        text = data.decode(
+            "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        )
     except UnicodeDecodeError as exc:
-        raise RecordError(path, record_id, None,
-                          f"not {encoding} text: undecodable byte at offset {exc.start}") from exc
+        raise RecordError(
+            path, record_id, None, f"not {encoding} text: undecodable byte at offset {exc.start}"
+        ) from exc
     trial = parse_record(text, path=str(path), record_id=record_id or _record_id(path))
     source = replace(trial.source, sha256=hashlib.sha256(data).hexdigest())
     return replace(trial, source=source)
@@ -185,8 +213,13 @@ def parse_record(text: str, *, path: str, record_id: str | None = None) -> Trial
         raise RecordError(path, record, None, _expected("an empty file"))
     title_line = _clean(lines[title_at])
     if _KEY_LINE.match(title_line) or title_line.lower() in _HEADINGS:
-        raise RecordError(path, record, "title", "expected a title line before the first field; "
-                          f"found {title_line[:60]!r}", line=title_at + 1)
+        raise RecordError(
+            path,
+            record,
+            "title",
+            f"expected a title line before the first field; found {title_line[:60]!r}",
+            line=title_at + 1,
+        )
     keys_seen = 0
     for number, raw in enumerate(lines[title_at + 1 :], title_at + 2):
         line = _clean(raw)
@@ -209,14 +242,20 @@ def parse_record(text: str, *, path: str, record_id: str | None = None) -> Trial
     if keys_seen == 0:
         raise RecordError(path, record, None, _expected(repr(title_line[:60])), line=title_at + 1)
     if not _FINAL_KEYS & set(state.lines):
-        logger.warning("%s, record %s: the record looks cut off (no recruitment status or "
-                       "participants); read what is there", path, record)
+        logger.warning(
+            "%s, record %s: the record looks cut off (no recruitment status or "
+            "participants); read what is there",
+            path,
+            record,
+        )
     return _trial(state, title_line)
 
 
 def _expected(found: str) -> str:
-    return ("expected an hPSCreg trial record: a title line followed by 'Key value' lines such as "
-            f"'Clinical trials phase Phase 1'; found {found}")
+    return (
+        "expected an hPSCreg trial record: a title line followed by 'Key value' lines such as "
+        f"'Clinical trials phase Phase 1'; found {found}"
+    )
 
 
 def _start_block(state: _State, block: str) -> None:
@@ -300,8 +339,11 @@ def _date(state: _State, base: str) -> DatedValue | None:
             except ValueError:
                 valid = False
         if not valid:
-            raise state.error(key, 'expected YYYY-MM-DD (or YYYY-MM, YYYY), optionally after '
-                                   f'"(estimated)"; found {value!r}')
+            raise state.error(
+                key,
+                "expected YYYY-MM-DD (or YYYY-MM, YYYY), optionally after "
+                f'"(estimated)"; found {value!r}',
+            )
         return DatedValue(value, estimated=estimated)
     return None
 
@@ -320,15 +362,21 @@ def _phases(state: _State) -> tuple[Phase, ...]:
         phases = tuple(dict.fromkeys(_PHASE_NUMBER[_ROMAN.get(t, t)] for t in tokens))
         if phases:
             return phases
-    logger.warning("%s, record %s, field 'Clinical trials phase': %r is no phase trialkg knows; "
-                   "kept as text", state.path, state.record, text)
+    logger.warning(
+        "%s, record %s, field 'Clinical trials phase': %r is no phase trialkg knows; kept as text",
+        state.path,
+        state.record,
+        text,
+    )
     return ()
 
 
 def _enrollment(state: _State) -> Enrollment | None:
-    for key, estimated in (("Estimated number of participants", True),
-                           ("Actual number of participants", False),
-                           ("Number of participants", None)):
+    for key, estimated in (
+        ("Estimated number of participants", True),
+        ("Actual number of participants", False),
+        ("Number of participants", None),
+    ):
         value = state.values.get(key)
         if value is None:
             continue
@@ -344,8 +392,12 @@ def _status(state: _State) -> RecruitmentStatus | None:
         return None
     status = _STATUS.get(value.lower())
     if status is None:
-        logger.warning("%s, record %s, field 'Recruitment Status': unknown status %r",
-                       state.path, state.record, value)
+        logger.warning(
+            "%s, record %s, field 'Recruitment Status': unknown status %r",
+            state.path,
+            state.record,
+            value,
+        )
     return status
 
 
@@ -370,19 +422,31 @@ def _trial(state: _State, title_line: str) -> Trial:
     doses = find_dose_arms(description or "")
     cells = [c for c in state.cells if c.label]
     products = tuple(
-        CellProduct(label=c.label or "", description=c.description, ontology_ref=c.ref,
-                    dose_arms=doses if len(cells) == 1 else ())
+        CellProduct(
+            label=c.label or "",
+            description=c.description,
+            ontology_ref=c.ref,
+            dose_arms=doses if len(cells) == 1 else (),
+        )
         for c in cells
     )
     contact = state.contact
     contacts = (
-        (Contact(first_name=contact.get("First name"), last_name=contact.get("Last name"),
-                 email=contact.get("Public email"), phone=contact.get("Phone")),)
-        if contact else ()
+        (
+            Contact(
+                first_name=contact.get("First name"),
+                last_name=contact.get("Last name"),
+                email=contact.get("Public email"),
+                phone=contact.get("Phone"),
+            ),
+        )
+        if contact
+        else ()
     )
     return Trial(
-        source=SourceRecord(SOURCE, record, state.path,
-                            url=_PAGE.format(record) if record.isdigit() else None),
+        source=SourceRecord(
+            SOURCE, record, state.path, url=_PAGE.format(record) if record.isdigit() else None
+        ),
         title=title,
         acronym=acronym,
         nct_id=nct,
@@ -394,8 +458,11 @@ def _trial(state: _State, title_line: str) -> Trial:
         end=_date(state, "End date"),
         recruitment_status=_status(state),
         enrollment=_enrollment(state),
-        conditions=tuple(Condition(label=c.label, description=c.description, ontology_ref=c.ref)
-                         for c in state.conditions if c.label),
+        conditions=tuple(
+            Condition(label=c.label, description=c.description, ontology_ref=c.ref)
+            for c in state.conditions
+            if c.label
+        ),
         cell_products=products,
         identifiers=tuple(_identifier(v) for v in state.identifiers),
         ictrp_url=state.values.get("ICTRP weblink"),
@@ -403,6 +470,7 @@ def _trial(state: _State, title_line: str) -> Trial:
         sites=tuple(s for s in [state.values.get("Study sites")] if s),
         sponsors=tuple(state.sponsors),
         contact_institutions=tuple(
-            s for s in [state.values.get("Contact institutions/departments")] if s),
+            s for s in [state.values.get("Contact institutions/departments")] if s
+        ),
         contacts=contacts,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import PROJECT
 
 from kg.rdf.vocab import OBO, OWL, RDF, RDFS, TRIALKG
+
+from conftest import PROJECT
 
 VOCAB = PROJECT / "ontologies" / "trialkg.ttl"
 CATALOG = PROJECT / "ontologies" / "catalog.ttl"
@@ -53,8 +54,6 @@ def test_misspelt_term_fails_at_once() -> None:
 
 def test_catalog_names_a_licence_for_doid_and_cl() -> None:
     graph = rdflib.Graph().parse(CATALOG, format="turtle")
-    licences = {
-        str(s): str(o) for s, o in graph.subject_objects(rdflib.DCTERMS.license)
-    }
+    licences = {str(s): str(o) for s, o in graph.subject_objects(rdflib.DCTERMS.license)}
     assert licences["http://purl.obolibrary.org/obo/doid.owl"].endswith("publicdomain/zero/1.0/")
     assert licences["http://purl.obolibrary.org/obo/cl.owl"].endswith("licenses/by/4.0/")
