@@ -288,7 +288,7 @@ def query(
         writer.writerows(rows)
     else:
         _table(names, rows, out)
-    click.echo(f"{len(rows)} rows", err=True)
+    click.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", err=True)
 
 
 # -- sparql -----------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
     """
     suffixes = {s for ss in SUFFIXES.values() for s in ss}
     for item in inputs:
-        path = Path(item)
+        path = _relative(Path(item))
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
         elif path.is_file():
@@ -116,6 +116,16 @@ def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
             yield from (m for m in matches if m.is_file())
         else:
             raise RecordError(path, None, None, "no such file or directory")
+
+
+def _relative(path: Path) -> Path:
+    """The path relative to the working directory when it lies below it (as provenance shows it)."""
+    if not path.is_absolute():
+        return path
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def load_vocabulary(store: Store, *, base: str = DEFAULT_BASE_IRI) -> int:

@@ -120,7 +120,7 @@ def trial_to_quads(
     trial = grounded.trial
     graph = graphs_of(trial, base=base).public
     node = trial_iri(trial.key, base=base)
-    record = f"{base}{trial.source.source}/{trial.source.record_id}"
+    record = f"{base}record/{trial.source.source}/{trial.source.record_id}"
 
     def q(s: NamedNode | BlankNode, p: NamedNode, o: NamedNode | BlankNode | Literal) -> Quad:
         return Quad(s, p, o, graph)
