@@ -7,6 +7,7 @@ Data goes to stdout; messages, summaries and warnings to stderr. Exit codes: 0 s
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import sys
@@ -98,6 +99,7 @@ def main(verbose: int, quiet: bool) -> None:
         trialkg build && trialkg query trials-by-condition --param condition=DOID:1100
     """
     _configure_logging(verbose, quiet)
+    click.get_current_context().obj = {"quiet": quiet}
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def build(
         base=base,
         include_contacts=include_contacts,
     )
-    out = click.get_text_stream("stderr")
+    out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
     for release in report.releases:
         out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
     load = report.load
@@ -165,6 +167,11 @@ def build(
     out.write(f"store {store_path}: {report.store_quads} quads\n")
     if load.rejected:
         sys.exit(1)
+
+
+def _quiet() -> bool:
+    obj = click.get_current_context().find_root().obj
+    return bool(obj and obj.get("quiet"))
 
 
 # -- query ------------------------------------------------------------------------------------
@@ -288,7 +295,8 @@ def query(
         writer.writerows(rows)
     else:
         _table(names, rows, out)
-    click.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", err=True)
+    if not _quiet():
+        click.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", err=True)
 
 
 # -- sparql -----------------------------------------------------------------------------------

@@ -178,12 +178,14 @@ def load_records(
                     report.count(trial.key, g)
                 logger.info("loaded trial %s from %s: %d quads", trial.key, path, len(quads))
         except RecordError as exc:
+            report.records_read += 1
             report.rejected.append(exc)
             logger.warning("rejected %s", exc)
         except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
             error = RecordError(
                 path, None, None, f"unreadable record ({type(exc).__name__}: {exc})"
             )
+            report.records_read += 1
             report.rejected.append(error)
             logger.warning("rejected %s", error, exc_info=True)
     return report
