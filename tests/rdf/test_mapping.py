@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib.compare import graph_diff, to_isomorphic
 
 from kg.grounding import ground
+from kg.model import (
+    CellProduct,
+    Condition,
+    DatedValue,
+    DoseArm,
+    Enrollment,
+    GroundedTrial,
+    Grounding,
+    MentionKind,
+    Phase,
+    SourceRecord,
+    Trial,
+)
 from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_iri, trial_to_quads
 from kg.rdf.vocab import OBO, PROV, RDF, TRIALKG, XSD
@@ -130,3 +145,69 @@ def test_quads_serialise_as_nquads_and_parse_back(quads) -> None:
     buffer = io.BytesIO()
     ox.serialize(quads, buffer, ox.RdfFormat.N_QUADS)
     assert len(list(ox.parse(buffer.getvalue(), ox.RdfFormat.N_QUADS))) == len(quads)
+
+
+# -- any trial, round trip -------------------------------------------------------------------
+
+_text = st.text(min_size=1, max_size=40).filter(lambda t: t.strip() != "")
+_dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31))
+
+
+@st.composite
+def trials(draw: st.DrawFn) -> GroundedTrial:
+    conditions = tuple(
+        Condition(draw(_text), draw(st.none() | _text)) for _ in range(draw(st.integers(0, 3)))
+    )
+    products = tuple(
+        CellProduct(
+            draw(_text),
+            dose_arms=tuple(
+                DoseArm(draw(_text), draw(st.floats(1, 1e12)), draw(st.none() | _text), draw(_text))
+                for _ in range(draw(st.integers(0, 2)))
+            ),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    trial = Trial(
+        source=SourceRecord("hpscreg", str(draw(st.integers(1, 10**6))), "x.txt"),
+        title=draw(_text),
+        acronym=draw(st.none() | _text),
+        nct_id=draw(st.none() | st.from_regex(r"NCT\d{8}", fullmatch=True)),
+        description=draw(st.none() | st.text()),
+        phases=tuple(draw(st.sets(st.sampled_from(list(Phase)), max_size=2))),
+        start=draw(st.none() | _dates.map(lambda d: DatedValue(d.isoformat(), estimated=True))),
+        enrollment=draw(st.none() | st.integers(0, 10**5).map(Enrollment)),
+        sponsors=tuple(draw(st.lists(_text, max_size=2))),
+        conditions=conditions,
+        cell_products=products,
+    )
+
+    def grounding(kind: MentionKind, label: str) -> Grounding:
+        grounded = draw(st.booleans())
+        return Grounding(
+            kind,
+            label,
+            "DOID:5426" if grounded else None,
+            None,
+            "exact_label" if grounded else "none",
+            "semapv:LexicalMatching",
+            label if grounded else None,
+            0.95 if grounded else 0.0,
+        )
+
+    return GroundedTrial(
+        trial,
+        tuple(grounding(MentionKind.CONDITION, c.label) for c in conditions),
+        tuple(grounding(MentionKind.CELL_TYPE, p.label) for p in products),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(trials())
+def test_any_trial_round_trips_through_turtle(grounded: GroundedTrial) -> None:
+    triples = [q.triple for q in trial_to_quads(grounded, loaded_at=LOADED_AT)]
+    turtle = ox.serialize(triples, None, ox.RdfFormat.TURTLE)
+    nt = ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES).decode()
+    original = to_isomorphic(rdflib.Graph().parse(data=nt, format="nt"))
+    reparsed = to_isomorphic(rdflib.Graph().parse(data=turtle.decode(), format="turtle"))
+    assert original == reparsed
