@@ -96,7 +96,9 @@ def main(verbose: int, quiet: bool) -> None:
 
     Example, from a checkout:
 
-        trialkg build && trialkg query trials-by-condition --param condition=DOID:1100
+    \b
+        trialkg build
+        trialkg query trials-by-condition --param condition=DOID:1100
     """
     _configure_logging(verbose, quiet)
     click.get_current_context().obj = {"quiet": quiet}

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg.errors import TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES
-from kg.store import Store
+from kg.store import Counted, Store
 
 __all__ = ["EXPORTERS", "SELECTIONS", "export", "select_graphs"]
 
@@ -84,8 +84,8 @@ def export(
             f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}"
         ) from None
     graphs = select_graphs(store, selection, base=base)
-    counter = _Count()
-    quads = counter.watch(_quads(store, graphs))
+    counter = Counted(_quads(store, graphs))
+    quads = iter(counter)
     prefixes = {**PREFIXES, "trial": f"{base}trial/"}
     if rdf_format == ox.RdfFormat.JSON_LD:
         _jsonld(quads, output, prefixes)
@@ -94,8 +94,8 @@ def export(
     else:
         triples = (q.triple for q in quads)
         ox.serialize(triples, output, rdf_format, prefixes=prefixes)
-    logger.info("exported %d statements from %d graphs as %s", counter.n, len(graphs), fmt)
-    return counter.n
+    logger.info("exported %d statements from %d graphs as %s", counter.count, len(graphs), fmt)
+    return counter.count
 
 
 def _jsonld(quads: Iterator[ox.Quad], output: IO[bytes], prefixes: dict[str, str]) -> None:
@@ -106,13 +106,3 @@ def _jsonld(quads: Iterator[ox.Quad], output: IO[bytes], prefixes: dict[str, str
     graph.parse(data=nt.decode("utf-8") if nt else "", format="nt")
     text = graph.serialize(format="json-ld", context=prefixes, auto_compact=True)
     output.write(text.encode("utf-8"))
-
-
-class _Count:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def watch(self, quads: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
-        for quad in quads:
-            self.n += 1
-            yield quad

@@ -22,8 +22,8 @@ import pyoxigraph as ox
 from kg.errors import QueryError
 from kg.ids import DEFAULT_BASE_IRI, to_iri
 from kg.model import Phase
-from kg.rdf.mapping import trial_iri
-from kg.rdf.vocab import PREFIXES, TRIALKG
+from kg.rdf.mapping import PHASE_NODES, trial_iri
+from kg.rdf.vocab import PREFIXES
 from kg.resources import resource_dir
 from kg.store import QueryResult, Store
 
@@ -46,14 +46,6 @@ _PHASE_WORDS = {
     "na": Phase.NOT_APPLICABLE,
     "n/a": Phase.NOT_APPLICABLE,
     "not applicable": Phase.NOT_APPLICABLE,
-}
-_PHASE_NODE = {
-    Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1,
-    Phase.PHASE1: TRIALKG.Phase1,
-    Phase.PHASE2: TRIALKG.Phase2,
-    Phase.PHASE3: TRIALKG.Phase3,
-    Phase.PHASE4: TRIALKG.Phase4,
-    Phase.NOT_APPLICABLE: TRIALKG.PhaseNotApplicable,
 }
 
 
@@ -125,7 +117,7 @@ def _phase_node(value: str) -> ox.NamedNode:
         except ValueError:
             known = ", ".join(p.value for p in Phase)
             raise QueryError(f"unknown phase {value!r}; known: {known}") from None
-    return _PHASE_NODE[phase]
+    return PHASE_NODES[phase]
 
 
 def bind(

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
 
-__all__ = ["DEFAULT_STORE", "Store"]
+__all__ = ["DEFAULT_STORE", "Counted", "Store"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class Store:
         for ontology releases of 10^5 triples, for which one SPARQL update would be wasteful.
         """
         self._check_writable()
-        counter = _Counter(quads)
+        counter = Counted(quads)
         try:
             self._inner.remove_graph(graph) if self._inner.contains_named_graph(graph) else None
             self._inner.extend(counter)
@@ -136,7 +136,7 @@ class Store:
         Only for filling a fresh store that nobody reads yet.
         """
         self._check_writable()
-        counter = _Counter(quads)
+        counter = Counted(quads)
         try:
             self._inner.bulk_extend(counter)
         except OSError as exc:
@@ -213,8 +213,8 @@ class Store:
         self._inner.dump(output, fmt, from_graph=graph, prefixes=dict(prefixes or {}))
 
 
-class _Counter:
-    """Counts the quads flowing through it."""
+class Counted:
+    """Passes quads through, counting them (``.count``) for reports."""
 
     def __init__(self, quads: Iterable[ox.Quad]) -> None:
         self._quads = quads

@@ -24,6 +24,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from kg.ids import DEFAULT_BASE_IRI, to_iri
 from kg.model import (
     CellProduct,
+    Condition,
     DatedValue,
     GroundedTrial,
     Grounding,
@@ -33,7 +34,15 @@ from kg.model import (
 )
 from kg.rdf.vocab import DCTERMS, FOAF, OBO, PROV, RDF, RDFS, SCHEMA, TRIALKG, XSD
 
-__all__ = ["DEFAULT_BASE", "Graphs", "contact_quads", "graphs_of", "trial_iri", "trial_to_quads"]
+__all__ = [
+    "DEFAULT_BASE",
+    "PHASE_NODES",
+    "Graphs",
+    "contact_quads",
+    "graphs_of",
+    "trial_iri",
+    "trial_to_quads",
+]
 
 DEFAULT_BASE = DEFAULT_BASE_IRI
 
@@ -44,7 +53,7 @@ _OBI_PHASE = {
     Phase.PHASE2: OBO.OBI_0003701,
     Phase.PHASE3: OBO.OBI_0003702,
 }
-_PHASE = {
+PHASE_NODES: dict[Phase, NamedNode] = {
     Phase.EARLY_PHASE1: TRIALKG.EarlyPhase1,
     Phase.PHASE1: TRIALKG.Phase1,
     Phase.PHASE2: TRIALKG.Phase2,
@@ -101,6 +110,11 @@ def _string(value: str) -> Literal:
     return Literal(value)
 
 
+def _iri_or_text(value: str) -> NamedNode | Literal:
+    """An IRI node for an absolute IRI, else a plain literal (versions may be either)."""
+    return NamedNode(value) if "://" in value and " " not in value else _string(value)
+
+
 def _date(value: DatedValue) -> Literal:
     return Literal(value.value, datatype=_DATE_TYPE[value.precision])
 
@@ -137,7 +151,7 @@ def trial_to_quads(
         yield q(graph, TRIALKG.recordChecksum, _string(f"sha256:{trial.source.sha256}"))
     yield q(graph, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime))
     for version in ontology_versions:
-        yield q(graph, PROV.used, NamedNode(version) if "://" in version else _string(version))
+        yield q(graph, PROV.used, _iri_or_text(version))
 
     # The trial.
     yield q(node, RDF.type, _OBI_CLINICAL_TRIAL)
@@ -164,7 +178,7 @@ def trial_to_quads(
     if trial.phase_text:
         yield q(node, TRIALKG.statedPhase, _string(trial.phase_text))
     for phase in trial.phases:
-        yield q(node, TRIALKG.phase, _PHASE[phase])
+        yield q(node, TRIALKG.phase, PHASE_NODES[phase])
         if phase in _OBI_PHASE:
             yield q(node, RDF.type, _OBI_PHASE[phase])
     for prop, dated in ((TRIALKG.startDate, trial.start), (TRIALKG.endDate, trial.end)):
@@ -207,10 +221,7 @@ def trial_to_quads(
     ):
         mention = NamedNode(f"{record}/condition/{i}")
         yield q(node, TRIALKG.conditionMention, mention)
-        yield q(mention, RDF.type, TRIALKG.ConditionMention)
-        if condition.description:
-            yield q(mention, DCTERMS.description, _string(condition.description))
-        yield from _mention(q, mention, condition.label, condition.ontology_ref, grounding)
+        yield from _mention(q, mention, TRIALKG.ConditionMention, condition, grounding)
         if grounding.object_id:
             yield q(node, TRIALKG.condition, OBO.term(grounding.object_id))
 
@@ -222,12 +233,20 @@ def trial_to_quads(
 
 
 def _mention(
-    q: _QuadMaker, mention: NamedNode, label: str, ref: str | None, grounding: Grounding
+    q: _QuadMaker,
+    mention: NamedNode,
+    kind: NamedNode,
+    stated: Condition | CellProduct,
+    grounding: Grounding,
 ) -> Iterator[Quad]:
-    yield q(mention, RDFS.label, _string(label))
-    if ref:
-        iri = to_iri(ref)
-        yield q(mention, TRIALKG.statedReference, NamedNode(iri) if iri else _string(ref))
+    """A mention as the record states it, and how it was grounded (or why not)."""
+    yield q(mention, RDF.type, kind)
+    yield q(mention, RDFS.label, _string(stated.label))
+    if stated.description:
+        yield q(mention, DCTERMS.description, _string(stated.description))
+    if stated.ontology_ref:
+        iri = to_iri(stated.ontology_ref)
+        yield q(mention, TRIALKG.statedReference, _iri_or_text(iri or stated.ontology_ref))
     if not grounding.object_id:
         yield q(mention, RDF.type, TRIALKG.UngroundedMention)
         if grounding.comment:
@@ -242,8 +261,7 @@ def _mention(
     if grounding.matched_text:
         yield q(record, TRIALKG.matchedText, _string(grounding.matched_text))
     if grounding.object_source_version:
-        version = grounding.object_source_version
-        yield q(record, PROV.used, NamedNode(version) if "://" in version else _string(version))
+        yield q(record, PROV.used, _iri_or_text(grounding.object_source_version))
     if grounding.comment:
         yield q(record, RDFS.comment, _string(grounding.comment))
 
@@ -257,10 +275,7 @@ def _cell_product(
     yield q(intervention, RDFS.label, _string(product.label))
     mention = NamedNode(f"{iri}/cell-type")
     yield q(intervention, TRIALKG.cellTypeMention, mention)
-    yield q(mention, RDF.type, TRIALKG.CellTypeMention)
-    if product.description:
-        yield q(mention, DCTERMS.description, _string(product.description))
-    yield from _mention(q, mention, product.label, product.ontology_ref, grounding)
+    yield from _mention(q, mention, TRIALKG.CellTypeMention, product, grounding)
     if grounding.object_id:
         yield q(intervention, TRIALKG.cellType, OBO.term(grounding.object_id))
     if product.source_cell_line:
