@@ -16,8 +16,6 @@ A record is a title line, then ``Key value`` lines grouped under headings::
 Keys are matched case-insensitively, longest first; a key with nothing after it is an empty
 field and stays absent. ``Label``/``Description`` belong to the block they stand in (the
 trial, a clinical feature, a cell type). A line that matches no key continues the field above.
-
->>> trial = read_record("seeds/hpscreg-48.txt")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -95,7 +93,11 @@ _CANONICAL = {k.lower(): k for k in _KEYS}
 _ACRONYM = re.compile(r"^(?P<title>.*\S)\s*\((?P<acronym>[A-Za-z0-9][\w./-]*[A-Za-z0-9])\)$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
-_REFERENCE = re.compile(r"^(?:\S+\s+)?(?P<ref>https?://\S+|[A-Za-z][A-Za-z0-9]*:\d[\w.]*)$")
+# A link line in a clinical-feature or cell-type block: a bare IRI or CURIE, or one after a
+# short key such as "Ontology link".
+_REFERENCE = re.compile(
+    r"^(?:[A-Za-z][A-Za-z ]{0,30}\s)?(?P<ref>https?://\S+|[A-Za-z][A-Za-z0-9]*:\d[\w.]*)$"
+)
 _SPACES = re.compile(r"\s+")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
 _PHASE_NUMBER = {"1": Phase.PHASE1, "2": Phase.PHASE2, "3": Phase.PHASE3, "4": Phase.PHASE4}
