@@ -124,12 +124,21 @@ def main(verbose: int, quiet: bool) -> None:
     is_flag=True,
     help="Also store contact persons, in private graphs that are never published.",
 )
+@click.option(
+    "--classify",
+    "classify",
+    multiple=True,
+    metavar="NAME",
+    help="Classify a loaded ontology (doid, cl) with the HermiT reasoner and keep the inferred "
+    "hierarchy; for editors' files, not released ones. Needs Java. Repeatable.",
+)
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
     store_path: Path,
     base: str,
     include_contacts: bool,
+    classify: tuple[str, ...],
 ) -> None:
     """Build a fresh store from record files and ontology files.
 
@@ -148,6 +157,7 @@ def build(
         list(ontologies) or default_ontologies(),
         base=base,
         include_contacts=include_contacts,
+        classify=classify,
     )
     out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
     for release in report.releases:
@@ -433,7 +443,20 @@ def ontologies() -> None:
     type=click.Path(path_type=Path),
     help="Turtle file to write, e.g. ontologies/doid-slim.ttl.",
 )
-def slim(source: Path, records: tuple[Path, ...], terms: tuple[str, ...], out_path: Path) -> None:
+@click.option(
+    "--classify",
+    "classify_first",
+    is_flag=True,
+    help="Classify the release with the HermiT reasoner first (editors' files; needs Java), "
+    "so the slim keeps the inferred hierarchy.",
+)
+def slim(
+    source: Path,
+    records: tuple[Path, ...],
+    terms: tuple[str, ...],
+    out_path: Path,
+    classify_first: bool,
+) -> None:
     """Cut a small module of a full ontology: the terms the records use, and their ancestors.
 
     Example:
@@ -444,10 +467,30 @@ def slim(source: Path, records: tuple[Path, ...], terms: tuple[str, ...], out_pa
     from kg.pipeline import default_records, terms_used_by
 
     used = terms_used_by(list(records) or default_records(), source) | set(terms)
-    n = write_slim(source, sorted(used), out_path)
+    n = write_slim(source, sorted(used), out_path, classify_first=classify_first)
     click.echo(
         f"wrote {out_path}: {n} terms ({len(used)} used by the records, plus ancestors)", err=True
     )
+
+
+@ontologies.command("classify")
+@click.argument("name")
+@STORE_OPTION
+@BASE_OPTION
+def classify_command(name: str, store_path: Path, base: str) -> None:
+    """Classify a loaded ontology with the HermiT reasoner (needs Java).
+
+    The inferred superclasses that the file did not assert go into their own named graph,
+    <base>graph/inferred/NAME, which the hierarchy queries use. Editors' files need this
+    (the CL editors' file asserts no parent for CL:0000048); released files do not.
+
+    Example: trialkg ontologies classify cl --store trialkg.db
+    """
+    from kg.ontology.reason import classify
+
+    n = classify(Store.open(store_path), name, base=base)
+    if not _quiet():
+        click.echo(f"{name}: {n} inferred subclass links", err=True)
 
 
 @ontologies.command("list")

@@ -53,7 +53,9 @@ def select_graphs(
         iri = graph.value
         if iri.startswith(f"{base}graph/private/"):
             continue
-        is_ontology = iri.startswith(f"{base}graph/ontology/") or iri == f"{base}graph/vocab"
+        is_ontology = iri == f"{base}graph/vocab" or iri.startswith(
+            (f"{base}graph/ontology/", f"{base}graph/inferred/")
+        )
         if selection == "all" or (selection == "ontologies") == is_ontology:
             chosen.append(graph)
     return chosen

@@ -21,6 +21,7 @@ from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
 from kg.model import Grounding, MentionKind
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
+from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import SUFFIXES, read_trials
@@ -224,6 +225,7 @@ def build(
     *,
     base: str = DEFAULT_BASE_IRI,
     include_contacts: bool = False,
+    classify: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build a fresh store at ``store_path`` from ontology files and record files.
@@ -231,6 +233,8 @@ def build(
     The new store is built beside the old one and moved into place only when the build
     finished, so a crash or an error never leaves a half-built store at ``store_path``.
     Records that are rejected do not stop the build; they are listed in the report.
+
+    :param classify: names of loaded ontologies to classify with the reasoner (editors' files).
 
     :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced).
     """
@@ -241,6 +245,8 @@ def build(
     try:
         store = Store.open(staging)
         releases = [load_ontology(store, path, base=base) for path in ontologies]
+        for name in classify:
+            classify_ontology(store, name, base=base)
         load_vocabulary(store, base=base)
         index = TermIndex.from_store(store, base=base)
         report = load_records(

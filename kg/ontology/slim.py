@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from kg.errors import OntologyError
 from kg.ontology.load import load_ontology
+from kg.ontology.reason import classify
 from kg.ontology.terms import TermIndex
 from kg.rdf.vocab import DCTERMS, OBO, OBOINOWL, OWL, PREFIXES, PROV, RDF, RDFS
 from kg.store import Store
@@ -58,16 +59,22 @@ LICENCES: dict[str, tuple[str, str]] = {
 }
 
 
-def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int:
+def write_slim(
+    source: str | Path, terms: Iterable[str], out: str | Path, *, classify_first: bool = False
+) -> int:
     """Cut a slim of ``source`` holding ``terms`` and all their ancestors; write it as Turtle.
 
     :param source: a full ontology release (any format :func:`load_ontology` reads).
     :param terms: CURIEs to keep (alternative ids are followed to their terms).
+    :param classify_first: classify the release with the reasoner first, so that the slim keeps
+        the inferred hierarchy too (for editors' files; needs Java).
     :returns: the number of terms in the slim.
     :raises OntologyError: when a term is not in the release.
     """
     store = Store.in_memory()
     release = load_ontology(store, source)
+    if classify_first:
+        classify(store, release.name)
     index = TermIndex.from_store(store)
     keep: set[str] = set()
     for curie in terms:
@@ -94,7 +101,8 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
             DCTERMS.description,
             lit(
                 f"{len(keep)} terms of {release.name.upper()} used by trialkg's records, with all "
-                f"their ancestors; cut by 'trialkg ontologies slim' from {Path(source).name}."
+                f"their ancestors; cut by 'trialkg ontologies slim' from {Path(source).name}"
+                + (", its hierarchy classified by the HermiT reasoner." if classify_first else ".")
             ),
         ),
         ox.Triple(slim_iri, DCTERMS.source, lit(Path(source).name)),
@@ -111,11 +119,12 @@ def write_slim(source: str | Path, terms: Iterable[str], out: str | Path) -> int
     for curie in sorted(keep):
         iri = ox.NamedNode(index[curie].iri)
         for quad in store.quads(subject=iri, graph=graph):
-            if quad.predicate not in KEPT_PREDICATES:
-                continue
-            if quad.predicate == RDFS.subClassOf and not isinstance(quad.object, ox.NamedNode):
-                continue  # restrictions would drag in other ontologies' terms
-            triples.append(quad.triple)
+            # Superclasses come from the index (asserted + inferred, named only): restrictions
+            # would drag in other ontologies' terms.
+            if quad.predicate in KEPT_PREDICATES and quad.predicate != RDFS.subClassOf:
+                triples.append(quad.triple)
+        for parent in index[curie].parents:
+            triples.append(ox.Triple(iri, RDFS.subClassOf, OBO.term(parent)))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as handle:

@@ -150,7 +150,11 @@ class TermIndex:
         releases = read_releases(store, base=base)
         terms: list[Term] = []
         for release in releases:
-            terms.extend(_terms_of_graph(store, ox.NamedNode(release.graph), release.name))
+            graphs = [ox.NamedNode(release.graph)]
+            inferred = ox.NamedNode(f"{base}graph/inferred/{release.name}")
+            if store.has_graph(inferred):  # the reasoner's hierarchy, when it was classified
+                graphs.append(inferred)
+            terms.extend(_terms_of_graph(store, graphs, release.name))
         logger.info("term index: %d terms from %d ontologies", len(terms), len(releases))
         return cls(terms, releases)
 
@@ -253,10 +257,11 @@ class TermIndex:
         return next((r for r in self.releases if r.name == term.ontology), None)
 
 
-def _terms_of_graph(store: Store, graph: ox.NamedNode, ontology: str) -> Iterator[Term]:
+def _terms_of_graph(store: Store, graphs: list[ox.NamedNode], ontology: str) -> Iterator[Term]:
     builders: dict[str, _Builder] = defaultdict(_Builder)
     classes: set[str] = set()
-    for quad in store.quads(graph=graph):
+    quads = (quad for graph in graphs for quad in store.quads(graph=graph))
+    for quad in quads:
         subject, predicate, obj = quad.subject, quad.predicate, quad.object
         if not isinstance(subject, ox.NamedNode) or isinstance(obj, ox.Triple):
             continue
@@ -307,6 +312,6 @@ def _terms_of_graph(store: Store, graph: ox.NamedNode, ontology: str) -> Iterato
             alt_ids=tuple(b.alt),
             obsolete=b.obsolete,
             replaced_by=tuple(b.replaced),
-            parents=tuple(b.parents),
+            parents=tuple(dict.fromkeys(b.parents)),
             ontology=ontology,
         )
