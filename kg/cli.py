@@ -69,7 +69,6 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("kg")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
 
 
 class _Group(click.Group):
