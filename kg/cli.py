@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
+from kg.model import Override
 from kg.queries import load_queries, run_named
 from kg.rdf.vocab import PREFIXES
 from kg.store import DEFAULT_STORE, QueryResult, Store
@@ -131,6 +132,14 @@ def main(verbose: int, quiet: bool) -> None:
     help="Classify a loaded ontology (doid, cl) with the HermiT reasoner and keep the inferred "
     "hierarchy; for editors' files, not released ones. Needs Java. Repeatable.",
 )
+@click.option(
+    "--overrides",
+    "overrides_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A curator's SSSOM TSV of decisions that win over automatic grounding "
+    "(default: overrides.sssom.tsv in the user data directory, when it exists).",
+)
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
@@ -138,6 +147,7 @@ def build(
     base: str,
     include_contacts: bool,
     classify: tuple[str, ...],
+    overrides_path: Path | None,
 ) -> None:
     """Build a fresh store from record files and ontology files.
 
@@ -157,6 +167,7 @@ def build(
         base=base,
         include_contacts=include_contacts,
         classify=classify,
+        overrides=_overrides(overrides_path),
     )
     out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
     for release in report.releases:
@@ -183,6 +194,13 @@ def build(
 def _quiet() -> bool:
     obj = click.get_current_context().find_root().obj
     return bool(obj and obj.get("quiet"))
+
+
+def _overrides(path: Path | None) -> dict[str, Override]:
+    from kg.mappings import DEFAULT_OVERRIDES, read_overrides
+
+    chosen = path or (DEFAULT_OVERRIDES if DEFAULT_OVERRIDES.is_file() else None)
+    return read_overrides(chosen) if chosen else {}
 
 
 # -- query ------------------------------------------------------------------------------------
@@ -511,3 +529,75 @@ def list_ontologies(store_path: Path, base: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# -- mappings ---------------------------------------------------------------------------------
+
+
+@main.group()
+def mappings() -> None:
+    """Groundings as mappings: export them as SSSOM, review what needs a curator."""
+
+
+@mappings.command("export")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="File to write; - for stdout.",
+)
+@STORE_OPTION
+@BASE_OPTION
+def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
+    """Write every grounding as an SSSOM TSV (mention -> DOID or CL term, method, confidence).
+
+    Example: trialkg mappings export --out trialkg.sssom.tsv
+    """
+    from kg.mappings import iter_mappings, write_sssom
+
+    store = Store.open_read_only(store_path)
+    rows = iter_mappings(store, base=base)
+    if str(out_path) == "-":
+        n = write_sssom(rows, click.get_text_stream("stdout"), base=base)
+    else:
+        with out_path.open("w", encoding="utf-8", newline="") as handle:
+            n = write_sssom(rows, handle, base=base)
+    if not _quiet():
+        click.echo(f"exported {n} mappings", err=True)
+
+
+@mappings.command("review")
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.8,
+    show_default=True,
+    help="Groundings below this confidence are listed too.",
+)
+@STORE_OPTION
+@BASE_OPTION
+def mappings_review(threshold: float, store_path: Path, base: str) -> None:
+    """List ungrounded, ambiguous and low-confidence mentions with their closest terms.
+
+    To decide one, add a row (subject_label, object_id) to an SSSOM TSV of overrides and
+    rebuild with --overrides FILE.
+
+    Example: trialkg mappings review
+    """
+    from kg.mappings import review
+    from kg.ontology.terms import TermIndex
+
+    store = Store.open_read_only(store_path)
+    items = review(store, TermIndex.from_store(store, base=base), threshold=threshold)
+    out = click.get_text_stream("stdout")
+    for item in items:
+        current = f" -> {item.current} ({item.confidence})" if item.current else ""
+        out.write(f"{item.trial}\t{item.kind}\t{item.mention!r}\t{item.reason}{current}\n")
+        for c in item.candidates:
+            out.write(
+                f"\t\tcandidate {c.curie} {c.label!r} (similarity {c.score}, via {c.matched!r})\n"
+            )
+    if not _quiet():
+        click.echo(f"{len(items)} mentions to review", err=True)

@@ -27,11 +27,19 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from kg.ids import to_curie
-from kg.model import CellProduct, Condition, GroundedTrial, Grounding, MentionKind, Trial
+from kg.model import (
+    CellProduct,
+    Condition,
+    GroundedTrial,
+    Grounding,
+    MentionKind,
+    Override,
+    Trial,
+)
 from kg.ontology.terms import Term, TermIndex, normalise_text
 
 __all__ = ["CONFIDENCE", "ground", "ground_mention"]
@@ -44,8 +52,10 @@ CONFIDENCE: dict[str, float] = {
     "exact_label": 0.95,
     "exact_synonym": 0.90,
     "definition": 0.90,
+    "xref": 0.85,
     "normalised_label": 0.80,
     "related_synonym": 0.60,
+    "manual_curation": 1.00,
 }
 _CORROBORATED = 0.04
 _OBSOLETE_PENALTY = 0.95
@@ -57,6 +67,8 @@ _JUSTIFICATION = {
     "exact_synonym": "semapv:LexicalMatching",
     "normalised_label": "semapv:LexicalMatching",
     "related_synonym": "semapv:LexicalMatching",
+    "xref": "semapv:MappingChaining",
+    "manual_curation": "semapv:ManualMappingCuration",
 }
 _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
@@ -74,6 +86,7 @@ _GREEK = {
     "ω": "omega",
 }
 _NON_WORD = re.compile(r"[^\w]+")
+_CURIE_MENTION = re.compile(r"^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9][\w.]*$")
 
 
 def _loose(text: str) -> str:
@@ -226,12 +239,17 @@ def ground_mention(
         if len(translated) == 1:
             return made(
                 translated[0],
-                "explicit_reference",
+                "xref",
                 ontology_ref,
-                CONFIDENCE["explicit_reference"] * 0.95,
-                f"translated from {curie} through a cross-reference",
+                CONFIDENCE["xref"],
+                f"the record's {curie} is a cross-reference of the term",
             )
         logger.debug("%r: stated reference %s is not in the loaded ontologies", label, ontology_ref)
+    if _CURIE_MENTION.match(label.strip()):
+        # A mention that is itself an identifier of another vocabulary ("MESH:D016649").
+        found = matcher._keep(index.by_xref(label.strip()))
+        if len(found) == 1:
+            return made(found[0], "xref", label.strip(), CONFIDENCE["xref"])
 
     for method, candidates_of, hint in matcher.strategies(label, description):
         candidates = candidates_of()
@@ -286,8 +304,16 @@ def _unmatched(kind: MentionKind, label: str, method: str, comment: str | None) 
 class Grounder:
     """Grounds trial after trial against one index, caching per distinct mention."""
 
-    def __init__(self, index: TermIndex, *, warn_ungrounded: bool = True) -> None:
+    def __init__(
+        self,
+        index: TermIndex,
+        *,
+        overrides: Mapping[str, Override] | None = None,
+        warn_ungrounded: bool = True,
+    ) -> None:
+        """:param overrides: curator decisions by normalised mention text; they win."""
         self.index = index
+        self.overrides = dict(overrides or {})
         self.warn_ungrounded = warn_ungrounded
         self._matchers = {kind: _Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
         self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
@@ -295,6 +321,10 @@ class Grounder:
     def mention(self, kind: MentionKind, item: Condition | CellProduct) -> Grounding:
         key = (kind, item.label, item.description, item.ontology_ref)
         cached = self._cache.get(key)
+        override = self.overrides.get(normalise_text(item.label))
+        if cached is None and override is not None:
+            cached = self._curated(kind, item.label, override)
+            self._cache[key] = cached
         if cached is None:
             cached = ground_mention(
                 kind,
@@ -313,6 +343,33 @@ class Grounder:
                     cached.comment or "no term matched",
                 )
         return replace(cached, subject_label=item.label)
+
+    def _curated(self, kind: MentionKind, label: str, override: Override) -> Grounding:
+        """The grounding a curator decided, recorded as manual curation."""
+        note = f"curated in {override.source}" + (
+            f": {override.comment}" if override.comment else ""
+        )
+        if override.object_id is None:
+            return replace(
+                _unmatched(kind, label, "manual_curation", note),
+                mapping_justification=_JUSTIFICATION["manual_curation"],
+            )
+        term = self.index.get(override.object_id)
+        release = self.index.release_of(term.curie) if term else None
+        return Grounding(
+            kind=kind,
+            subject_label=label,
+            object_id=term.curie if term else override.object_id,
+            object_label=term.label if term else None,
+            method="manual_curation",
+            mapping_justification=_JUSTIFICATION["manual_curation"],
+            matched_text=None,
+            confidence=override.confidence,
+            predicate_id=override.predicate_id,
+            object_source=release.iri if release else None,
+            object_source_version=release.version if release else None,
+            comment=note,
+        )
 
     def __call__(self, trial: Trial) -> GroundedTrial:
         return GroundedTrial(

@@ -25,6 +25,7 @@ __all__ = [
     "Grounding",
     "Identifier",
     "MentionKind",
+    "Override",
     "Phase",
     "RecruitmentStatus",
     "SourceRecord",
@@ -282,3 +283,17 @@ class GroundedTrial:
             raise ValueError("one grounding per condition expected")
         if len(self.cell_products) != len(self.trial.cell_products):
             raise ValueError("one grounding per cell product expected")
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A curator's decision: this mention means this term (or nothing, when ``object_id`` is
+    ``sssom:NoTermFound``)."""
+
+    subject_label: str
+    object_id: str | None
+    predicate_id: str
+    confidence: float
+    comment: str | None
+    #: Where the decision was read: ``file:line``.
+    source: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg.errors import RecordError, StoreError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
-from kg.model import Grounding, MentionKind
+from kg.model import Grounding, MentionKind, Override
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
 from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
@@ -144,6 +144,7 @@ def load_records(
     *,
     base: str = DEFAULT_BASE_IRI,
     include_contacts: bool = False,
+    overrides: Mapping[str, Override] | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Read, ground, map and store every record in ``inputs``; one transaction per trial.
@@ -151,10 +152,11 @@ def load_records(
     A record that cannot be read is logged as a warning, listed in the report, and skipped.
 
     :param include_contacts: also store contact persons, in each trial's private graph.
+    :param overrides: curator decisions (see :func:`kg.mappings.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
     """
     report = LoadReport()
-    grounder = Grounder(index)
+    grounder = Grounder(index, overrides=overrides)
     versions = sorted({r.version for r in index.releases})
     loaded_at = datetime.now(UTC)
     for path in _expand_each(inputs, report):
@@ -226,6 +228,7 @@ def build(
     base: str = DEFAULT_BASE_IRI,
     include_contacts: bool = False,
     classify: Sequence[str] = (),
+    overrides: Mapping[str, Override] | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build a fresh store at ``store_path`` from ontology files and record files.
@@ -250,7 +253,13 @@ def build(
         load_vocabulary(store, base=base)
         index = TermIndex.from_store(store, base=base)
         report = load_records(
-            store, records, index, base=base, include_contacts=include_contacts, progress=progress
+            store,
+            records,
+            index,
+            base=base,
+            include_contacts=include_contacts,
+            overrides=overrides,
+            progress=progress,
         )
         total = len(store)
         store.flush()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import UnknownTermError
-from kg.ids import to_curie, to_iri
+from kg.ids import normalise_prefix, to_curie, to_iri
 from kg.ontology.load import DEFAULT_BASE, OntologyRelease, load_ontology, read_releases
 from kg.rdf.vocab import OBO, OBOINOWL, OWL, RDF, RDFS
 from kg.store import Store
@@ -37,6 +37,12 @@ _SCOPES = {
     OBOINOWL.hasRelatedSynonym: "RELATED",
 }
 _SPACES = re.compile(r"\s+")
+
+
+def _xref_key(xref: str) -> str:
+    """``MSH:D016649`` and ``MESH:D016649`` alike: the Bioregistry prefix, no spaces, upper case."""
+    prefix, sep, local = xref.replace(" ", "").partition(":")
+    return f"{normalise_prefix(prefix)}:{local}".upper() if sep else xref.upper()
 
 
 def normalise_text(text: str) -> str:
@@ -138,7 +144,7 @@ class TermIndex:
             if term.definition:
                 self._by_definition[normalise_text(term.definition)].append(term.curie)
             for xref in term.xrefs:
-                self._by_xref[xref.replace(" ", "").upper()].append(term.curie)
+                self._by_xref[_xref_key(xref)].append(term.curie)
             for parent in term.parents:
                 self._children[parent].append(term.curie)
 
@@ -221,8 +227,9 @@ class TermIndex:
         return tuple(self._by_definition.get(normalise_text(text), ()))
 
     def by_xref(self, xref: str) -> tuple[str, ...]:
-        """CURIEs that cross-reference ``xref`` (e.g. ``"MESH:D016649"``)."""
-        return tuple(self._by_xref.get(xref.replace(" ", "").upper(), ()))
+        """CURIEs that cross-reference ``xref`` (e.g. ``"MESH:D016649"``; ``MSH``, ``NCI``,
+        ``UMLS_CUI``, ``MIM``, ``SNOMEDCT_US_<date>`` prefixes are read the Bioregistry way)."""
+        return tuple(self._by_xref.get(_xref_key(xref), ()))
 
     def ancestors(self, curie: str) -> set[str]:
         """All named superclasses of a term, by asserted ``rdfs:subClassOf``, not the term."""

@@ -80,6 +80,7 @@ _METHOD = {
     "xref": TRIALKG.CrossReferenceMatch,
     "normalised_label": TRIALKG.NormalisedLabelMatch,
     "related_synonym": TRIALKG.RelatedSynonymMatch,
+    "manual_curation": TRIALKG.ManualCuration,
 }
 _QuadMaker = Callable[[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal], Quad]
 _DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}

@@ -92,7 +92,7 @@ TRIALKG = ClosedNamespace(
     Grounding GroundingMethod DatedValue DoseArm Phase RecruitmentStatus OntologyRelease
 
     ExplicitReference DefinitionMatch ExactLabelMatch ExactSynonymMatch CrossReferenceMatch
-    NormalisedLabelMatch RelatedSynonymMatch
+    NormalisedLabelMatch RelatedSynonymMatch ManualCuration
 
     EarlyPhase1 Phase1 Phase2 Phase3 Phase4 PhaseNotApplicable
 

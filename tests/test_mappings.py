@@ -1,0 +1,169 @@
+"""SSSOM export, curator review and curator overrides."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.errors import RecordError
+from kg.grounding import Grounder
+from kg.mappings import iter_mappings, read_overrides, review, write_sssom
+from kg.model import Condition, MentionKind
+from kg.ontology.terms import TermIndex
+from kg.pipeline import build
+from kg.store import Store
+
+from conftest import (
+    CL_EDIT_OWL,
+    DOID_NCIT_2026,
+    MESENCHYMAL_STEM_CELL,
+    PRIMARY_OVARIAN_INSUFFICIENCY,
+    SEED,
+)
+
+
+@pytest.fixture(scope="module")
+def index() -> TermIndex:
+    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed plus a record whose condition matches nothing."""
+    folder = tmp_path_factory.mktemp("mappings")
+    odd = folder / "hpscreg-900.txt"
+    odd.write_text(
+        SEED.read_text(encoding="utf-8")
+        .replace("NCT03877471", "NCT09999999")
+        .replace("Label primary ovarian insufficiency", "Label ovarian insufficiensy")
+        .replace("Description An ovarian disease", "Description A disease"),
+        encoding="utf-8",
+    )
+    path = folder / "kg.db"
+    build(path, [SEED, odd], [DOID_NCIT_2026, CL_EDIT_OWL])
+    return path
+
+
+def test_export_has_one_row_per_grounding_explaining_both_seed_links(store: Path) -> None:
+    rows = {r.subject_id: r for r in iter_mappings(Store.open_read_only(store))}
+    condition = rows["trialkg.record:hpscreg/48/condition/1"]
+    assert condition.object_id == PRIMARY_OVARIAN_INSUFFICIENCY
+    assert condition.mapping_justification == "semapv:LexicalMatching"
+    assert condition.match_string == "primary ovarian insufficiency"
+    assert condition.confidence == pytest.approx(0.99)
+    assert "2026-07-31" in condition.object_source_version
+    cell = rows["trialkg.record:hpscreg/48/intervention/1/cell-type"]
+    assert cell.object_id == MESENCHYMAL_STEM_CELL
+    assert cell.object_label == "mesenchymal stem cell"
+
+
+def test_export_is_valid_sssom(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "trialkg.sssom.tsv"
+    result = CliRunner().invoke(
+        main, ["mappings", "export", "--out", str(out), "--store", str(store)]
+    )
+    assert result.exit_code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sssom package's own deprecations
+        from sssom.constants import SchemaValidationType
+        from sssom.parsers import parse_sssom_table
+        from sssom.validators import validate
+
+        table = parse_sssom_table(out)
+        reports = validate(
+            table, [SchemaValidationType.JsonSchema, SchemaValidationType.PrefixMapCompleteness]
+        )
+    assert len(table.df) == 3
+    assert all(not report.results for report in reports.values())
+
+
+def test_export_header_is_sssom_metadata() -> None:
+    buffer = io.StringIO()
+    write_sssom([], buffer)
+    text = buffer.getvalue()
+    assert text.startswith("# curie_map:\n")
+    assert "# mapping_set_id: https://w3id.org/trialkg/mappings/" in text
+    assert "# license: " in text
+
+
+def test_review_lists_the_unknown_condition_with_candidates(store: Path, index) -> None:
+    items = review(Store.open_read_only(store), index)
+    (item,) = items
+    assert item.trial == "NCT09999999"
+    assert item.mention == "ovarian insufficiensy"
+    assert item.reason == "ungrounded"
+    assert PRIMARY_OVARIAN_INSUFFICIENCY in [c.curie for c in item.candidates]
+
+
+def test_review_command_prints_candidates(store: Path) -> None:
+    result = CliRunner().invoke(main, ["mappings", "review", "--store", str(store)])
+    assert result.exit_code == 0
+    assert "'ovarian insufficiensy'\tungrounded" in result.stdout
+    assert "candidate DOID:5426" in result.stdout
+
+
+def _overrides(tmp_path: Path, rows: str) -> Path:
+    path = tmp_path / "overrides.sssom.tsv"
+    path.write_text(
+        "# curie_map:\n#   DOID: http://purl.obolibrary.org/obo/DOID_\n"
+        "subject_label\tpredicate_id\tobject_id\tconfidence\tcomment\n" + rows
+    )
+    return path
+
+
+def test_an_override_wins_and_is_recorded_as_manual_curation(tmp_path: Path, index) -> None:
+    path = _overrides(tmp_path, "ovarian insufficiensy\tskos:exactMatch\tDOID:5426\t0.97\ttypo\n")
+    grounder = Grounder(index, overrides=read_overrides(path))
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("Ovarian Insufficiensy"))
+    assert grounding.object_id == PRIMARY_OVARIAN_INSUFFICIENCY
+    assert grounding.method == "manual_curation"
+    assert grounding.mapping_justification == "semapv:ManualMappingCuration"
+    assert grounding.confidence == 0.97
+    assert grounding.comment == "curated in overrides.sssom.tsv:4: typo"
+
+
+def test_an_override_can_say_no_term(tmp_path: Path, index) -> None:
+    path = _overrides(tmp_path, "primary ovarian insufficiency\t\tsssom:NoTermFound\t\t\n")
+    grounder = Grounder(index, overrides=read_overrides(path))
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("primary ovarian insufficiency"))
+    assert grounding.object_id is None
+    assert grounding.method == "manual_curation"
+
+
+def test_build_with_overrides_exports_manual_curation(tmp_path: Path, store: Path) -> None:
+    odd = store.parent / "hpscreg-900.txt"
+    path = _overrides(tmp_path, "ovarian insufficiensy\tskos:exactMatch\tDOID:5426\t\t\n")
+    target = tmp_path / "kg.db"
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(odd),
+            "--ontology",
+            str(DOID_NCIT_2026),
+            "--ontology",
+            str(CL_EDIT_OWL),
+            "--overrides",
+            str(path),
+            "--store",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = list(iter_mappings(Store.open_read_only(target)))
+    curated = [r for r in rows if r.subject_label == "ovarian insufficiensy"]
+    assert [(r.object_id, r.mapping_justification) for r in curated] == [
+        (PRIMARY_OVARIAN_INSUFFICIENCY, "semapv:ManualMappingCuration")
+    ]
+
+
+def test_overrides_without_the_needed_columns_name_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text("# a comment\nlabel\tterm\nx\tDOID:1\n")
+    with pytest.raises(RecordError, match=r"bad\.tsv:2.*subject_label"):
+        read_overrides(path)
