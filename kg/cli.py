@@ -140,6 +140,13 @@ def main(verbose: int, quiet: bool) -> None:
     help="A curator's SSSOM TSV of decisions that win over automatic grounding "
     "(default: overrides.sssom.tsv in the user data directory, when it exists).",
 )
+@click.option(
+    "--catalog",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="XML catalog (catalog-v001.xml) mapping owl:imports to local files; default: the one "
+    "beside each ontology file, if any. Unmapped imports are skipped, never fetched.",
+)
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
@@ -148,6 +155,7 @@ def build(
     include_contacts: bool,
     classify: tuple[str, ...],
     overrides_path: Path | None,
+    catalog: Path | None,
 ) -> None:
     """Build a fresh store from record files and ontology files.
 
@@ -168,6 +176,7 @@ def build(
         include_contacts=include_contacts,
         classify=classify,
         overrides=_overrides(overrides_path),
+        catalog=catalog,
     )
     out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
     for release in report.releases:

@@ -229,6 +229,7 @@ def build(
     include_contacts: bool = False,
     classify: Sequence[str] = (),
     overrides: Mapping[str, Override] | None = None,
+    catalog: str | Path | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build a fresh store at ``store_path`` from ontology files and record files.
@@ -238,6 +239,7 @@ def build(
     Records that are rejected do not stop the build; they are listed in the report.
 
     :param classify: names of loaded ontologies to classify with the reasoner (editors' files).
+    :param catalog: an XML catalog resolving ``owl:imports`` to local files.
 
     :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced).
     """
@@ -247,7 +249,7 @@ def build(
         shutil.rmtree(staging)
     try:
         store = Store.open(staging)
-        releases = [load_ontology(store, path, base=base) for path in ontologies]
+        releases = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
         for name in classify:
             classify_ontology(store, name, base=base)
         load_vocabulary(store, base=base)

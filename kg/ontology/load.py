@@ -1,7 +1,8 @@
 """Load ontology files into their own named graphs, recording which release each one is.
 
 Formats: OWL as RDF/XML (``.owl``, ``.rdf``), Turtle (``.ttl``), N-Triples (``.nt``), parsed
-by pyoxigraph; OBO 1.2/1.4 (``.obo``) through :mod:`kg.ontology.obo`; each also gzipped
+by pyoxigraph; OWL functional syntax (``.ofn``) through py-horned-owl; OBO 1.2/1.4 (``.obo``)
+through :mod:`kg.ontology.obo`; each also gzipped
 (``.gz``). ``owl:imports`` are listed in the release record and reported once; they are never
 fetched (pyoxigraph does not follow them, and nothing here opens a network connection).
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, cast
+from xml.etree import ElementTree
 
 import pyoxigraph as ox
 
@@ -33,6 +35,7 @@ __all__ = [
     "load_ontology",
     "ontology_graph",
     "parse_ontology",
+    "read_catalog",
     "read_releases",
 ]
 
@@ -117,12 +120,11 @@ def parse_ontology(path: str | Path) -> Iterator[ox.Triple]:
         yield from obo_to_triples(path)
         return
     if suffix == ".ofn":
-        raise OntologyError(
-            path, "OWL functional syntax is not read yet; give the RDF/XML (.owl) or OBO release"
-        )
+        yield from _functional_syntax(path)
+        return
     fmt = _RDF_FORMATS.get(suffix)
     if fmt is None:
-        known = ", ".join(sorted({*_RDF_FORMATS, ".obo"}))
+        known = ", ".join(sorted({*_RDF_FORMATS, ".obo", ".ofn"}))
         raise OntologyError(path, f"unknown ontology format {suffix!r}; known: {known} (+ .gz)")
     try:
         with _open_binary(path) as handle:
@@ -140,6 +142,26 @@ def parse_ontology(path: str | Path) -> Iterator[ox.Triple]:
         raise OntologyError(path, f"cannot read: {exc}") from exc
 
 
+def _functional_syntax(path: Path) -> Iterator[ox.Triple]:
+    """OWL functional syntax through py-horned-owl, which writes it back as RDF/XML."""
+    import pyhornedowl
+
+    try:
+        with _open_binary(path) as handle:
+            text = handle.read().decode("utf-8-sig")
+        ontology = pyhornedowl.open_ontology_from_string(text, "ofn")
+        rdfxml = ontology.save_to_string("owl")
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise OntologyError(path, f"cannot read: {exc}") from exc
+    except Exception as exc:  # py-horned-owl raises plain ValueError/RuntimeError on bad input
+        raise OntologyError(path, f"OWL functional syntax error: {exc}") from exc
+    try:
+        for quad in ox.parse(rdfxml.encode("utf-8"), ox.RdfFormat.RDF_XML):
+            yield quad if isinstance(quad, ox.Triple) else quad.triple
+    except SyntaxError as exc:
+        raise OntologyError(path, f"converted RDF/XML does not parse: {exc}") from exc
+
+
 def _guess_name(class_prefixes: Counter[str], iri: str | None, path: Path) -> str:
     if class_prefixes:
         return class_prefixes.most_common(1)[0][0].lower()
@@ -154,13 +176,17 @@ def load_ontology(
     *,
     base: str = DEFAULT_BASE,
     name: str | None = None,
+    catalog: str | Path | None = None,
 ) -> OntologyRelease:
     """Load an ontology file into its own named graph, replacing an earlier release of it.
 
     The graph also gets a description of the release (file, checksum, version, load time),
-    which :func:`read_releases` reads back.
+    which :func:`read_releases` reads back. ``owl:imports`` are resolved to local files through
+    an XML catalog (the OBO convention, ``catalog-v001.xml``) and loaded into the same graph;
+    imports the catalog does not map are reported once and skipped. Nothing is fetched.
 
     :param name: the short name of the ontology; guessed from its terms when omitted.
+    :param catalog: an XML catalog; default: ``catalog-v001.xml`` beside the file, if any.
     :raises OntologyError: when the file cannot be parsed; the store keeps the old release.
     """
     path = Path(path)
@@ -190,6 +216,9 @@ def load_ontology(
             imports.append(obj.value)
         elif p == DCTERMS.license and ontology_iri in (None, getattr(t.subject, "value", None)):
             license_ = obj.value
+    catalog = Path(catalog) if catalog else path.parent / "catalog-v001.xml"
+    mapping = read_catalog(catalog) if catalog.is_file() else {}
+    imports = _load_imports(imports, mapping, triples)
     if imports:
         logger.warning(
             "%s: %d owl:imports not followed (never fetched over the network): %s",
@@ -217,6 +246,49 @@ def load_ontology(
         "loaded ontology %s from %s: %d triples (%s)", name, path, len(triples), release.version
     )
     return release
+
+
+def read_catalog(path: str | Path) -> dict[str, Path]:
+    """The IRI -> local file mapping of an XML catalog (``catalog-v001.xml``, as Protégé and
+    ROBOT write it); relative file names are resolved against the catalog's folder.
+
+    :raises OntologyError: when the catalog is not well-formed XML.
+    """
+    path = Path(path)
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError) as exc:
+        raise OntologyError(path, f"not a readable XML catalog: {exc}") from exc
+    mapping: dict[str, Path] = {}
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "uri" and element.get("name") and element.get("uri"):
+            target = element.get("uri", "").removeprefix("file:")
+            mapping[element.get("name", "")] = (path.parent / target).resolve()
+    return mapping
+
+
+def _load_imports(
+    imports: list[str], mapping: dict[str, Path], triples: list[ox.Triple]
+) -> list[str]:
+    """Add the triples of every import the catalog maps (and of their imports); return the rest."""
+    skipped: list[str] = []
+    seen: set[str] = set()
+    pending = list(imports)
+    while pending:
+        iri = pending.pop(0)
+        if iri in seen:
+            continue
+        seen.add(iri)
+        local = mapping.get(iri)
+        if local is None or not local.is_file():
+            skipped.append(iri)
+            continue
+        logger.info("owl:imports %s resolved to %s through the catalog", iri, local)
+        for triple in parse_ontology(local):
+            if triple.predicate == OWL.imports and isinstance(triple.object, ox.NamedNode):
+                pending.append(triple.object.value)
+            triples.append(triple)
+    return skipped
 
 
 def _chain(*parts: Iterable[ox.Quad]) -> Iterator[ox.Quad]:

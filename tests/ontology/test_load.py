@@ -121,9 +121,44 @@ def test_unknown_format_lists_the_known_ones(tmp_path: Path) -> None:
         load_ontology(Store.in_memory(), odd)
 
 
-def test_functional_syntax_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(OntologyError, match="functional syntax"):
-        load_ontology(Store.in_memory(), CL_EDIT_OFN)
+def test_functional_syntax_loads_like_the_rdfxml_conversion() -> None:
+    ofn = load_ontology(Store.in_memory(), CL_EDIT_OFN)
+    owl = load_ontology(Store.in_memory(), CL_EDIT_OWL)
+    assert ofn.triples == owl.triples
+    assert ofn.name == "cl" and len(ofn.imports) == 14
+
+
+def test_broken_functional_syntax_is_an_ontology_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ofn"
+    broken.write_text("Ontology(<http://example.org/x> Declaration(Class(")
+    with pytest.raises(OntologyError, match=r"broken\.ofn"):
+        load_ontology(Store.in_memory(), broken)
+
+
+def test_imports_resolve_through_an_xml_catalog(tmp_path: Path) -> None:
+    component = tmp_path / "mappings.ttl"
+    component.write_text(
+        "<http://purl.obolibrary.org/obo/cl/components/mappings.owl> a "
+        "<http://www.w3.org/2002/07/owl#Ontology> .\n"
+        "<http://purl.obolibrary.org/obo/CL_0000134> "
+        '<http://www.geneontology.org/formats/oboInOwl#hasDbXref> "MESH:D059630" .\n'
+    )
+    catalog = tmp_path / "catalog-v001.xml"
+    catalog.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog" prefer="public">\n'
+        '  <group id="components">\n'
+        '    <uri name="http://purl.obolibrary.org/obo/cl/components/mappings.owl" '
+        'uri="mappings.ttl"/>\n'
+        "  </group>\n</catalog>\n"
+    )
+    store = Store.in_memory()
+    release = load_ontology(store, CL_EDIT_OWL, catalog=catalog)
+    assert len(release.imports) == 13
+    assert "http://purl.obolibrary.org/obo/cl/components/mappings.owl" not in release.imports
+    index = TermIndex.from_store(store)
+    assert "MESH:D059630" in index[MESENCHYMAL_STEM_CELL].xrefs
+    assert index.by_xref("MSH:D059630") == (MESENCHYMAL_STEM_CELL,)
 
 
 def test_a_failed_load_keeps_the_old_release(tmp_path: Path) -> None:
