@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
-from kg.model import Override
+from kg.model import Grounding, Override
 from kg.queries import load_queries, run_named
 from kg.rdf.vocab import PREFIXES
 from kg.store import DEFAULT_STORE, QueryResult, Store
@@ -610,3 +610,69 @@ def mappings_review(threshold: float, store_path: Path, base: str) -> None:
             )
     if not _quiet():
         click.echo(f"{len(items)} mentions to review", err=True)
+
+
+@mappings.command("upgrade")
+@click.option(
+    "--old",
+    "old_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ontology file of the old release; repeatable.",
+)
+@click.option(
+    "--new",
+    "new_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ontology file of the new release; repeatable.",
+)
+@click.argument("records", nargs=-1, type=click.Path(path_type=Path))
+def mappings_upgrade(
+    old_files: tuple[Path, ...], new_files: tuple[Path, ...], records: tuple[Path, ...]
+) -> None:
+    """Re-ground RECORDS (default: seeds/) against a newer release and report what changed.
+
+    One tab-separated line per mention: trial, kind, mention, changes, the old link and the
+    new one (term, label, method, confidence). Exit code 1 when a link was lost.
+
+    \b
+    Example:
+        trialkg mappings upgrade --old doid-2016-03-04.obo --new doid-2026-07-31.obo
+    """
+    from kg.ontology.terms import TermIndex
+    from kg.pipeline import default_records
+    from kg.upgrades import upgrade_report
+
+    old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
+    out = click.get_text_stream("stdout")
+    out.write("trial\tkind\tmention\tchanges\told\tnew\n")
+    lost = 0
+    for change in upgrade_report(list(records) or default_records(), old, new):
+        lost += "link lost" in change.changes
+        out.write(
+            "\t".join(
+                [
+                    change.trial,
+                    change.kind,
+                    change.mention,
+                    ", ".join(change.changes),
+                    _link(change.old),
+                    _link(change.new),
+                ]
+            )
+            + "\n"
+        )
+    if lost:
+        sys.exit(1)
+
+
+def _link(grounding: Grounding) -> str:
+    if grounding.object_id is None:
+        return "ungrounded"
+    return (
+        f"{grounding.object_id} {grounding.object_label!r} by {grounding.method} "
+        f"({grounding.confidence})"
+    )

@@ -175,6 +175,22 @@ class _Matcher:
         )
 
 
+def _prefer_live(index: TermIndex, candidates: list[str]) -> list[str]:
+    """Drop obsolete candidates when a live term (or an obsolete one's replacement) also matched.
+
+    Releases keep an obsolete term's label ("obsolete mixed-type liposarcoma"), and a live term
+    may carry the same words; the live one is meant.
+    """
+    live = {_follow_obsolete(index, c)[0] for c in candidates}
+    chosen: dict[str, str] = {}
+    for curie in candidates:
+        target = _follow_obsolete(index, curie)[0]
+        if index[target].obsolete and any(not index[t].obsolete for t in live):
+            continue
+        chosen.setdefault(target, curie)  # one candidate per live term, keeping its route
+    return sorted(chosen.values())
+
+
 def _follow_obsolete(index: TermIndex, curie: str) -> tuple[str, str | None]:
     """The live term for ``curie`` and a remark when an obsolete term was replaced."""
     term = index[curie]
@@ -252,7 +268,7 @@ def ground_mention(
             return made(found[0], "xref", label.strip(), CONFIDENCE["xref"])
 
     for method, candidates_of, hint in matcher.strategies(label, description):
-        candidates = candidates_of()
+        candidates = _prefer_live(index, candidates_of())
         if not candidates:
             continue
         confidence = CONFIDENCE[method]

@@ -138,7 +138,9 @@ class TermIndex:
             for alt in term.alt_ids:
                 self._alt.setdefault(alt, term.curie)
             if term.label:
-                self._by_label[normalise_text(term.label)].append(term.curie)
+                # Obsolete terms keep their old words: "obsolete mixed-type liposarcoma".
+                label = term.label.removeprefix("obsolete ") if term.obsolete else term.label
+                self._by_label[normalise_text(label)].append(term.curie)
             for syn in term.synonyms:
                 self._by_synonym[syn.scope][normalise_text(syn.text)].append(term.curie)
             if term.definition:

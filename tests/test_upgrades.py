@@ -1,0 +1,58 @@
+"""Re-grounding the seed against a newer DOID release reports what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.model import MentionKind
+from kg.ontology.terms import TermIndex
+from kg.upgrades import compare, upgrade_report
+
+from conftest import DOID_2016, DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY, SEED
+
+
+def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how() -> None:
+    old, new = TermIndex.from_files(DOID_2016), TermIndex.from_files(DOID_NCIT_2026)
+    (condition, _cell) = list(upgrade_report([SEED], old, new))
+    assert condition.kind == "condition"
+    assert condition.old.object_id == condition.new.object_id == PRIMARY_OVARIAN_INSUFFICIENCY
+    assert condition.old.method == "exact_synonym" and condition.new.method == "exact_label"
+    assert condition.changes == ("label changed", "better match")
+    assert condition.still_linked
+
+
+def test_obsolete_term_shows_as_replaced(tmp_path: Path) -> None:
+    old, new = TermIndex.from_files(DOID_2016), TermIndex.from_files(DOID_NCIT_2026)
+    from kg.grounding import ground_mention
+
+    before = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", old)
+    after = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", new)
+    change = compare("t", before, after, new)
+    assert (before.object_id, after.object_id) == ("DOID:5709", "DOID:5363")
+    assert change.changes == ("replaced",)
+
+
+def test_lost_link_is_reported() -> None:
+    new = TermIndex.from_files(DOID_NCIT_2026)
+    from kg.grounding import ground_mention
+
+    old = TermIndex.from_files(DOID_2016)
+    before = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", old)
+    after = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", new)  # not in the subset
+    assert before.object_id is not None
+    assert compare("t", before, after, new).changes == ("link lost",)
+
+
+def test_upgrade_command_prints_one_line_per_mention() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["mappings", "upgrade", "--old", str(DOID_2016), "--new", str(DOID_NCIT_2026), str(SEED)],
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t")[:4] == ["trial", "kind", "mention", "changes"]
+    assert "label changed, better match" in lines[1]
+    assert "'premature ovarian failure' by exact_synonym" in lines[1]
