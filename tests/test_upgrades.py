@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.grounding import ground_mention
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
 from kg.upgrades import compare, upgrade_report
@@ -26,8 +27,6 @@ def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how() -> None:
 
 def test_obsolete_term_shows_as_replaced(tmp_path: Path) -> None:
     old, new = TermIndex.from_files(DOID_2016), TermIndex.from_files(DOID_NCIT_2026)
-    from kg.grounding import ground_mention
-
     before = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", old)
     after = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", new)
     change = compare("t", before, after, new)
@@ -37,11 +36,9 @@ def test_obsolete_term_shows_as_replaced(tmp_path: Path) -> None:
 
 def test_lost_link_is_reported() -> None:
     new = TermIndex.from_files(DOID_NCIT_2026)
-    from kg.grounding import ground_mention
-
     old = TermIndex.from_files(DOID_2016)
     before = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", old)
-    after = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", new)  # not in the subset
+    after = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", new)  # not in 2026
     assert before.object_id is not None
     assert compare("t", before, after, new).changes == ("link lost",)
 
