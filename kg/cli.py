@@ -147,6 +147,12 @@ def main(verbose: int, quiet: bool) -> None:
     help="XML catalog (catalog-v001.xml) mapping owl:imports to local files; default: the one "
     "beside each ontology file, if any. Unmapped imports are skipped, never fetched.",
 )
+@click.option(
+    "--registered",
+    "use_registered",
+    is_flag=True,
+    help="Use the full releases registered with 'trialkg ontologies fetch' instead of the slims.",
+)
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
@@ -156,6 +162,7 @@ def build(
     classify: tuple[str, ...],
     overrides_path: Path | None,
     catalog: Path | None,
+    use_registered: bool,
 ) -> None:
     """Build a fresh store from record files and ontology files.
 
@@ -171,7 +178,7 @@ def build(
     report = run_build(
         store_path,
         list(records) or default_records(),
-        list(ontologies) or default_ontologies(),
+        list(ontologies) or (_registered_files() if use_registered else default_ontologies()),
         base=base,
         include_contacts=include_contacts,
         classify=classify,
@@ -203,6 +210,18 @@ def build(
 def _quiet() -> bool:
     obj = click.get_current_context().find_root().obj
     return bool(obj and obj.get("quiet"))
+
+
+def _registered_files() -> list[Path]:
+    from kg.ontology.registry import registered
+
+    entries = registered()
+    if not entries:
+        raise click.UsageError(
+            "no releases registered: run 'trialkg ontologies fetch' (or "
+            "'trialkg ontologies fetch --from DIR') first"
+        )
+    return [Path(e.path) for e in entries.values()]
 
 
 def _overrides(path: Path | None) -> dict[str, Override]:
@@ -520,24 +539,98 @@ def classify_command(name: str, store_path: Path, base: str) -> None:
 
 
 @ontologies.command("list")
+@click.option(
+    "--registered",
+    is_flag=True,
+    help="List the releases registered on this machine (fetch/--from) instead.",
+)
 @STORE_OPTION
 @BASE_OPTION
-def list_ontologies(store_path: Path, base: str) -> None:
-    """List the ontology releases loaded in a store, as tab-separated lines.
+def list_ontologies(registered: bool, store_path: Path, base: str) -> None:
+    """List the ontology releases loaded in a store (or registered here), tab-separated.
+
+    For a store: name, ontology IRI, version, terms, obsolete terms, triples, source file,
+    SHA-256.
 
     Example: trialkg ontologies list --store trialkg.db
     """
     from kg.ontology.load import read_releases
+    from kg.ontology.registry import registered as registered_releases
+    from kg.ontology.terms import TermIndex
 
-    store = Store.open_read_only(store_path)
     out = click.get_text_stream("stdout")
-    out.write("name\tontology\tversion\ttriples\tsource\tsha256\n")
+    if registered:
+        out.write("name\tversion\tsize\tsource\tpath\tsha256\tregistered\n")
+        for e in registered_releases().values():
+            out.write(
+                f"{e.name}\t{e.version or ''}\t{e.size}\t{e.source}\t{e.path}\t"
+                f"{e.sha256}\t{e.registered_at}\n"
+            )
+        return
+    store = Store.open_read_only(store_path)
+    index = TermIndex.from_store(store, base=base)
+    terms: dict[str, list[int]] = {}
+    for term in index.iter_terms():
+        tally = terms.setdefault(term.ontology, [0, 0])
+        tally[0] += 1
+        tally[1] += term.obsolete
+    out.write("name\tontology\tversion\tterms\tobsolete\ttriples\tsource\tsha256\n")
     for r in read_releases(store, base=base):
-        out.write(f"{r.name}\t{r.iri or ''}\t{r.version}\t{r.triples}\t{r.path}\t{r.sha256}\n")
+        n, dead = terms.get(r.name, [0, 0])
+        out.write(
+            f"{r.name}\t{r.iri or ''}\t{r.version}\t{n}\t{dead}\t{r.triples}\t{r.path}\t"
+            f"{r.sha256}\n"
+        )
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+@ontologies.command("fetch")
+@click.argument("name", type=click.Choice(["doid", "cl", "all"]), default="all")
+@click.option(
+    "--from",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Register the release files in this folder instead of downloading (no network).",
+)
+@click.option("--url", default=None, help="Download from this URL instead of the OBO PURL.")
+def fetch_ontologies(name: str, folder: Path | None, url: str | None) -> None:
+    """Download the current DOID and CL releases from the OBO PURLs (uses the network).
+
+    Each release is streamed into the user data directory and registered with its size,
+    SHA-256, version IRI and date; 'trialkg build --registered' then uses them. With --from,
+    local files are registered instead and nothing is downloaded.
+
+    \b
+    Examples:
+        trialkg ontologies fetch all
+        trialkg ontologies fetch --from ../shared/ontologies/
+    """
+    from kg.ontology.registry import PURLS, fetch, register_folder
+
+    if folder is not None:
+        entries = register_folder(folder)
+    else:
+        names = list(PURLS) if name == "all" else [name]
+        entries = []
+        for each in names:
+            show = sys.stderr.isatty() and not _quiet()
+            with click.progressbar(
+                length=0, label=f"fetching {each}", file=sys.stderr, hidden=not show
+            ) as bar:
+
+                def progress(done: int, total: int | None, bar: Any = bar) -> None:
+                    if total:
+                        bar.length = total
+                    bar.update(done - bar.pos)
+
+                entries.append(fetch(each, url=url, progress=progress))
+    for e in entries:
+        if not _quiet():
+            click.echo(
+                f"{e.name}: {e.path} ({e.size} bytes, {e.version or 'no version IRI'}, "
+                f"sha256 {e.sha256[:16]}…)",
+                err=True,
+            )
 
 
 # -- mappings ---------------------------------------------------------------------------------
@@ -676,3 +769,7 @@ def _link(grounding: Grounding) -> str:
         f"{grounding.object_id} {grounding.object_label!r} by {grounding.method} "
         f"({grounding.confidence})"
     )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
