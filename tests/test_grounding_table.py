@@ -41,6 +41,9 @@ TABLE = [
     (C, "POI", "MESH:D016649", "DOID:5426", "xref"),
     (C, "MESH:D016649", None, "DOID:5426", "xref"),
     (C, "a rare disease", "http://www.ebi.ac.uk/efo/EFO_0004266", None, "none"),
+    # EFO links translate to DOID through DOID's own cross-references
+    (C, "IPF", "http://www.ebi.ac.uk/efo/EFO_0000768", "DOID:0050156", "xref"),
+    (C, "RLS", "EFO:0004270", "DOID:0050425", "xref"),
     # obsolete term followed to its replacement
     (C, "mixed-type liposarcoma", None, "DOID:5363", "exact_label"),
     # near misses and unknowns stay ungrounded
