@@ -82,6 +82,8 @@ class Term:
     obsolete: bool
     #: CURIEs of the terms that replace an obsolete one.
     replaced_by: tuple[str, ...]
+    #: CURIEs an obsolete term suggests considering instead (no single replacement).
+    consider: tuple[str, ...]
     #: CURIEs of the asserted named superclasses.
     parents: tuple[str, ...]
     #: Short name of the ontology release the term was read from.
@@ -94,6 +96,7 @@ class _Builder:
     __slots__ = (
         "alt",
         "comment",
+        "consider",
         "definition",
         "label",
         "obsolete",
@@ -112,6 +115,7 @@ class _Builder:
         self.alt: list[str] = []
         self.obsolete = False
         self.replaced: list[str] = []
+        self.consider: list[str] = []
         self.parents: list[str] = []
 
 
@@ -301,6 +305,8 @@ def _terms_of_graph(store: Store, graphs: list[ox.NamedNode], ontology: str) -> 
             replacement = to_curie(value) if isinstance(obj, ox.NamedNode) else value.strip()
             if replacement:
                 builders[iri].replaced.append(replacement)
+        elif predicate == OBOINOWL.consider:
+            builders[iri].consider.append(to_curie(value) or value.strip())
         elif predicate == RDFS.subClassOf and isinstance(obj, ox.NamedNode):
             parent = to_curie(value)
             if parent:
@@ -321,6 +327,7 @@ def _terms_of_graph(store: Store, graphs: list[ox.NamedNode], ontology: str) -> 
             alt_ids=tuple(b.alt),
             obsolete=b.obsolete,
             replaced_by=tuple(b.replaced),
+            consider=tuple(b.consider),
             parents=tuple(dict.fromkeys(b.parents)),
             ontology=ontology,
         )

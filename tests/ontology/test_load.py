@@ -211,6 +211,12 @@ def test_obsolete_terms_know_their_replacement(index: TermIndex) -> None:
     assert term.obsolete and term.replaced_by == ("DOID:5363",)
 
 
+def test_obsolete_terms_without_replacement_suggest_what_to_consider(index: TermIndex) -> None:
+    term = index["DOID:625"]
+    assert term.obsolete and term.replaced_by == ()
+    assert set(term.consider) == {"DOID:2583", "DOID:2914", "DOID:624"}
+
+
 def test_release_of_a_term(index: TermIndex) -> None:
     release = index.release_of(MESENCHYMAL_STEM_CELL)
     assert release is not None and release.name == "cl"
