@@ -11,7 +11,7 @@ the project's prefixes as its ``@context`` (so it holds the selection in memory)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 import pyoxigraph as ox
@@ -21,7 +21,7 @@ from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES
 from kg.store import Counted, Store
 
-__all__ = ["EXPORTERS", "SELECTIONS", "export", "select_graphs"]
+__all__ = ["EXPORTERS", "SELECTIONS", "export", "jsonld", "select_graphs"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +100,28 @@ def export(
     return counter.count
 
 
-def _jsonld(quads: Iterator[ox.Quad], output: IO[bytes], prefixes: dict[str, str]) -> None:
+def jsonld(
+    triples: Iterable[ox.Triple], prefixes: dict[str, str], *, context_url: str | None = None
+) -> bytes:
+    """Triples as compact JSON-LD (rdflib), the prefixes as its context.
+
+    :param context_url: write this URL as ``@context`` instead of the inline prefixes (a server
+        that publishes the same context as a document).
+    """
+    import json
+
     import rdflib
 
-    nt = ox.serialize((q.triple for q in quads), None, ox.RdfFormat.N_TRIPLES)
+    nt = ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES)
     graph = rdflib.Graph()
     graph.parse(data=nt.decode("utf-8") if nt else "", format="nt")
     text = graph.serialize(format="json-ld", context=prefixes, auto_compact=True)
-    output.write(text.encode("utf-8"))
+    if context_url is None:
+        return text.encode("utf-8")
+    document = json.loads(text)
+    document["@context"] = context_url
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _jsonld(quads: Iterator[ox.Quad], output: IO[bytes], prefixes: dict[str, str]) -> None:
+    output.write(jsonld((q.triple for q in quads), prefixes))

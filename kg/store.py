@@ -13,7 +13,7 @@ One writer process at a time; readers open the store with :meth:`Store.open_read
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -143,6 +143,19 @@ class Store:
             raise StoreError(f"bulk load into {self.path} failed: {exc}") from exc
         return counter.count
 
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update, in one transaction.
+
+        :raises QueryError: on a syntax error; :raises StoreError: on a read-only store.
+        """
+        self._check_writable()
+        try:
+            self._inner.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"update failed: {exc}") from exc
+
     def flush(self) -> None:
         if not self.read_only:
             self._inner.flush()
@@ -156,11 +169,15 @@ class Store:
         substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
         prefixes: Mapping[str, str] | None = None,
         union_default_graph: bool = True,
+        default_graphs: Sequence[ox.NamedNode] | None = None,
+        named_graphs: Sequence[ox.NamedNode] | None = None,
     ) -> QueryResult:
         """Run a SPARQL query. Parameters travel as RDF terms, never pasted into the text.
 
         With ``union_default_graph`` (the default), the default graph is the union of all named
         graphs, so queries see trials and ontologies together without GRAPH clauses.
+        ``default_graphs`` / ``named_graphs`` set the dataset explicitly instead (the SPARQL
+        Protocol's ``default-graph-uri`` and ``named-graph-uri``).
 
         :raises QueryError: on a syntax error, with the parser's message.
         """
@@ -172,7 +189,9 @@ class Store:
                 sparql,
                 substitutions=subs or None,
                 prefixes=dict(prefixes) if prefixes else None,
-                use_default_graph_as_union=union_default_graph,
+                use_default_graph_as_union=union_default_graph and not default_graphs,
+                default_graph=list(default_graphs) if default_graphs else None,
+                named_graphs=list(named_graphs) if named_graphs else None,
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
