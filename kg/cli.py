@@ -37,6 +37,14 @@ STORE_OPTION = click.option(
     show_default=True,
     help="Folder of the Oxigraph store.",
 )
+OUT_OPTION = click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="File to write; - for stdout.",
+)
 BASE_OPTION = click.option(
     "--base-iri",
     "base",
@@ -425,14 +433,7 @@ def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
     help="Which named graphs: the trials, the ontologies (with the trialkg vocabulary), "
     "or both. Private graphs are never exported.",
 )
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(path_type=Path, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="File to write; - for stdout.",
-)
+@OUT_OPTION
 @STORE_OPTION
 @BASE_OPTION
 def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str) -> None:
@@ -445,13 +446,8 @@ def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str
     from kg.export import export as run_export
 
     store = Store.open_read_only(store_path)
-    if str(out_path) == "-":
-        n = run_export(
-            store, click.get_binary_stream("stdout"), fmt, selection=selection, base=base
-        )
-    else:
-        with out_path.open("wb") as handle:
-            n = run_export(store, handle, fmt, selection=selection, base=base)
+    with click.open_file(str(out_path), "wb") as handle:
+        n = run_export(store, handle, fmt, selection=selection, base=base)
     click.echo(f"exported {n} statements ({selection}) as {fmt}", err=True)
 
 
@@ -642,14 +638,7 @@ def mappings() -> None:
 
 
 @mappings.command("export")
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(path_type=Path, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="File to write; - for stdout.",
-)
+@OUT_OPTION
 @STORE_OPTION
 @BASE_OPTION
 def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
@@ -661,11 +650,8 @@ def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
 
     store = Store.open_read_only(store_path)
     rows = iter_mappings(store, base=base)
-    if str(out_path) == "-":
-        n = write_sssom(rows, click.get_text_stream("stdout"), base=base)
-    else:
-        with out_path.open("w", encoding="utf-8", newline="") as handle:
-            n = write_sssom(rows, handle, base=base)
+    with click.open_file(str(out_path), "w", encoding="utf-8") as handle:
+        n = write_sssom(rows, handle, base=base)
     if not _quiet():
         click.echo(f"exported {n} mappings", err=True)
 
