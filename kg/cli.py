@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from kg.errors import QueryError, TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.model import Grounding, Override
+from kg.pipeline import LoadReport
 from kg.queries import load_queries, run_named
 from kg.rdf.vocab import PREFIXES
 from kg.store import DEFAULT_STORE, QueryResult, Store
@@ -44,6 +45,11 @@ OUT_OPTION = click.option(
     default="-",
     show_default=True,
     help="File to write; - for stdout.",
+)
+ALLOW_REJECTS_OPTION = click.option(
+    "--allow-rejects",
+    is_flag=True,
+    help="Exit 0 even when records were rejected (they are still listed).",
 )
 BASE_OPTION = click.option(
     "--base-iri",
@@ -161,6 +167,7 @@ def main(verbose: int, quiet: bool) -> None:
     is_flag=True,
     help="Use the full releases registered with 'trialkg ontologies fetch' instead of the slims.",
 )
+@ALLOW_REJECTS_OPTION
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
@@ -171,17 +178,21 @@ def build(
     overrides_path: Path | None,
     catalog: Path | None,
     use_registered: bool,
+    allow_rejects: bool,
 ) -> None:
     """Build a fresh store from record files and ontology files.
 
-    RECORDS are files, folders or globs (default: seeds/). The store is built beside the old
-    one and swapped in when done. Rejected records are reported and make the exit code 1;
-    the good records are loaded all the same.
+    RECORDS are files, folders, globs, .gz, .zip or - for standard input (default: seeds/).
+    The store is built beside the old one and swapped in when done. Rejected records are
+    reported and make the exit code 1 (unless --allow-rejects); the good records are loaded
+    all the same.
 
     Example: trialkg build seeds/hpscreg-48.txt --store trialkg.db
     """
     from kg.pipeline import build as run_build
     from kg.pipeline import default_ontologies, default_records
+
+    tick, done = _progress()
 
     report = run_build(
         store_path,
@@ -192,27 +203,134 @@ def build(
         classify=classify,
         overrides=_overrides(overrides_path),
         catalog=catalog,
+        progress=tick,
     )
+    done()
     out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
     for release in report.releases:
         out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
-    load = report.load
+    _summarise(report.load, out)
+    out.write(f"store {store_path}: {report.store_quads} quads\n")
+    if report.load.rejected and not allow_rejects:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument(
+    "records", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True)
+)
+@STORE_OPTION
+@BASE_OPTION
+@click.option(
+    "--include-contacts",
+    is_flag=True,
+    help="Also store contact persons, in private graphs that are never published.",
+)
+@click.option(
+    "--overrides",
+    "overrides_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A curator's SSSOM TSV of decisions (see build).",
+)
+@ALLOW_REJECTS_OPTION
+def load(
+    records: tuple[Path, ...],
+    store_path: Path,
+    base: str,
+    include_contacts: bool,
+    overrides_path: Path | None,
+    allow_rejects: bool,
+) -> None:
+    """Add records to an existing store, grounding them with the ontologies it holds.
+
+    RECORDS are files, folders, globs, .gz, .zip or - for standard input. Each trial's graph is
+    replaced in its own transaction, so reloading a changed record replaces it.
+
+    Example: zcat records.txt.gz | trialkg load - --store trialkg.db
+    """
+    tick, done = _progress()
+    report = _load_into(
+        store_path,
+        list(records),
+        base=base,
+        include_contacts=include_contacts,
+        overrides=_overrides(overrides_path),
+        progress=tick,
+    )
+    done()
+    if not _quiet():
+        _summarise(report, click.get_text_stream("stderr"))
+    if report.rejected and not allow_rejects:
+        sys.exit(1)
+
+
+def _load_into(
+    store_path: Path,
+    records: list[Path],
+    *,
+    base: str,
+    include_contacts: bool,
+    overrides: dict[str, Override],
+    progress: Callable[[str], None] | None,
+) -> LoadReport:
+    """Open the store, load, flush; the store is closed on return (before any exit)."""
+    from kg.ontology.terms import TermIndex
+    from kg.pipeline import load_records, load_vocabulary
+
+    store = Store.open(store_path)
+    index = TermIndex.from_store(store, base=base)
+    if not index.releases:
+        raise click.ClickException(f"{store_path} holds no ontologies: run 'trialkg build' first")
+    if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
+        load_vocabulary(store, base=base)
+    report = load_records(
+        store,
+        records,
+        index,
+        base=base,
+        include_contacts=include_contacts,
+        overrides=overrides,
+        progress=progress,
+    )
+    store.flush()
+    return report
+
+
+def _summarise(load: LoadReport, out: IO[str]) -> None:
+    """The final report of a load: counts, grounding rates, every reject and its reason."""
     out.write(
         f"records read: {load.records_read}; trials loaded: {load.trials_loaded}; "
         f"rejected: {len(load.rejected)}\n"
     )
     for kind, (grounded, ungrounded) in load.grounded.items():
-        out.write(f"{kind.value} mentions: {grounded} grounded, {ungrounded} ungrounded\n")
-    for key, grounding in load.ungrounded:
+        total = grounded + ungrounded
+        rate = f" ({100 * grounded / total:.1f}%)" if total else ""
+        out.write(f"{kind.value} mentions: {grounded} grounded{rate}, {ungrounded} ungrounded\n")
+    for key, grounding in load.ungrounded[:50]:
         out.write(
             f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"
             f" ({grounding.comment or 'no term matched'})\n"
         )
+    if len(load.ungrounded) > 50:
+        out.write(
+            f"  ... and {len(load.ungrounded) - 50} more: trialkg query ungrounded-mentions\n"
+        )
     for error in load.rejected:
         out.write(f"  rejected: {error}\n")
-    out.write(f"store {store_path}: {report.store_quads} quads\n")
-    if load.rejected:
-        sys.exit(1)
+
+
+def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
+    """A files-read counter on stderr when it is a terminal; nothing otherwise."""
+    if _quiet() or not sys.stderr.isatty():
+        return None, lambda: None
+    seen = [0]
+
+    def tick(name: str) -> None:
+        seen[0] += 1
+        click.echo(f"\r{seen[0]} files read: {name[-60:]:<60}", err=True, nl=False)
+
+    return tick, lambda: click.echo("", err=True)
 
 
 def _quiet() -> bool:

@@ -9,22 +9,24 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from kg.errors import RecordError, StoreError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
+from kg.inputs import iter_record_files, iter_trials
 from kg.model import Grounding, MentionKind, Override
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
 from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
-from kg.readers import SUFFIXES, read_trials
+from kg.readers import read_trials
 from kg.resources import resource_dir
 from kg.store import Store
 
@@ -34,7 +36,6 @@ __all__ = [
     "build",
     "default_ontologies",
     "default_records",
-    "expand_inputs",
     "load_records",
     "load_vocabulary",
     "terms_used_by",
@@ -94,41 +95,6 @@ def default_ontologies() -> list[Path]:
     return sorted(resource_dir("ontologies").glob("*-slim.ttl"))
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given; directories walked for known record suffixes; shell-style globs expanded.
-
-    :raises RecordError: for an input that names nothing.
-    """
-    suffixes = {s for ss in SUFFIXES.values() for s in ss}
-    for item in inputs:
-        path = _relative(Path(item))
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
-        elif path.is_file():
-            yield path
-        elif any(ch in str(item) for ch in "*?["):
-            matches = (
-                sorted(Path().glob(str(item)))
-                if not path.is_absolute()
-                else sorted(Path(path.anchor).glob(str(path.relative_to(path.anchor))))
-            )
-            if not matches:
-                raise RecordError(path, None, None, "the pattern matches no file")
-            yield from (m for m in matches if m.is_file())
-        else:
-            raise RecordError(path, None, None, "no such file or directory")
-
-
-def _relative(path: Path) -> Path:
-    """The path relative to the working directory when it lies below it (as provenance shows it)."""
-    if not path.is_absolute():
-        return path
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
-
-
 def load_vocabulary(store: Store, *, base: str = DEFAULT_BASE_IRI) -> int:
     """Load the trialkg vocabulary (``ontologies/trialkg.ttl``) into ``<base>graph/vocab``."""
     graph = ox.NamedNode(f"{base}graph/vocab")
@@ -146,6 +112,7 @@ def load_records(
     include_contacts: bool = False,
     overrides: Mapping[str, Override] | None = None,
     progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
 ) -> LoadReport:
     """Read, ground, map and store every record in ``inputs``; one transaction per trial.
 
@@ -154,17 +121,22 @@ def load_records(
     :param include_contacts: also store contact persons, in each trial's private graph.
     :param overrides: curator decisions (see :func:`kg.mappings.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
+    :param stdin: where ``-`` reads from (default: the process's standard input).
     """
     report = LoadReport()
     grounder = Grounder(index, overrides=overrides)
     versions = sorted({r.version for r in index.releases})
     loaded_at = datetime.now(UTC)
-    for path in _expand_each(inputs, report):
+    for item in iter_record_files(inputs, stdin=stdin):
+        if isinstance(item, RecordError):
+            report.rejected.append(item)
+            logger.warning("rejected %s", item)
+            continue
         report.files += 1
         if progress:
-            progress(str(path))
+            progress(item.name)
         try:
-            for trial in read_trials(path):
+            for trial in read_trials(item.data, item.name):
                 report.records_read += 1
                 grounded = grounder(trial)
                 quads = list(
@@ -179,14 +151,14 @@ def load_records(
                 report.trials_loaded += 1
                 for g in (*grounded.conditions, *grounded.cell_products):
                     report.count(trial.key, g)
-                logger.info("loaded trial %s from %s: %d quads", trial.key, path, len(quads))
+                logger.info("loaded trial %s from %s: %d quads", trial.key, item.name, len(quads))
         except RecordError as exc:
             report.records_read += 1
-            report.rejected.append(exc)
+            report.rejected.append(exc.with_traceback(None))  # frames would pin the store
             logger.warning("rejected %s", exc)
         except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
             error = RecordError(
-                path, None, None, f"unreadable record ({type(exc).__name__}: {exc})"
+                item.name, None, None, f"unreadable record ({type(exc).__name__}: {exc})"
             )
             report.records_read += 1
             report.rejected.append(error)
@@ -199,25 +171,12 @@ def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[st
     index = TermIndex.from_files(ontology)
     grounder = Grounder(index, warn_ungrounded=False)  # one ontology grounds one kind only
     used: set[str] = set()
-    for path in expand_inputs(records):
-        for trial in read_trials(path):
-            grounded = grounder(trial)
-            used |= {
-                g.object_id for g in (*grounded.conditions, *grounded.cell_products) if g.object_id
-            }
+    for trial in iter_trials(records):
+        grounded = grounder(trial)
+        used |= {
+            g.object_id for g in (*grounded.conditions, *grounded.cell_products) if g.object_id
+        }
     return used
-
-
-def _expand_each(inputs: Sequence[str | Path], report: LoadReport) -> Iterator[Path]:
-    """Expand input by input; one that names nothing is reported as rejected, not fatal."""
-    for item in inputs:
-        try:
-            paths = list(expand_inputs([item]))
-        except RecordError as exc:
-            report.rejected.append(exc)
-            logger.warning("rejected %s", exc)
-            continue
-        yield from paths
 
 
 def build(

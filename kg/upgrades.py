@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.grounding import Grounder
+from kg.inputs import iter_trials
 from kg.model import Grounding
 from kg.ontology.terms import TermIndex
-from kg.pipeline import expand_inputs
-from kg.readers import read_trials
 
 __all__ = ["Change", "compare", "upgrade_report"]
 
@@ -73,12 +72,11 @@ def upgrade_report(
     """Ground every mention of ``records`` against both indexes and compare, mention by mention."""
     before = Grounder(old_index, warn_ungrounded=False)
     after = Grounder(new_index, warn_ungrounded=False)
-    for path in expand_inputs(records):
-        for trial in read_trials(path):
-            old, new = before(trial), after(trial)
-            pairs = [
-                *zip(old.conditions, new.conditions, strict=True),
-                *zip(old.cell_products, new.cell_products, strict=True),
-            ]
-            for was, now in pairs:
-                yield compare(trial.key, was, now, new_index)
+    for trial in iter_trials(records):
+        old, new = before(trial), after(trial)
+        pairs = [
+            *zip(old.conditions, new.conditions, strict=True),
+            *zip(old.cell_products, new.cell_products, strict=True),
+        ]
+        for was, now in pairs:
+            yield compare(trial.key, was, now, new_index)

@@ -36,8 +36,8 @@ def test_build_reports_trials_and_groundings(tmp_path: Path) -> None:
     result = run("build", "--store", tmp_path / "kg.db")
     assert result.exit_code == 0
     assert "trials loaded: 1" in result.stderr
-    assert "condition mentions: 1 grounded, 0 ungrounded" in result.stderr
-    assert "cell_type mentions: 1 grounded, 0 ungrounded" in result.stderr
+    assert "condition mentions: 1 grounded (100.0%), 0 ungrounded" in result.stderr
+    assert "cell_type mentions: 1 grounded (100.0%), 0 ungrounded" in result.stderr
     assert result.stdout == ""
 
 

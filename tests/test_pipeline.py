@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from kg.errors import OntologyError
+from kg.inputs import expand_inputs
 from kg.ontology.terms import TermIndex
-from kg.pipeline import build, expand_inputs, load_records
+from kg.pipeline import build, load_records
 from kg.store import Store
 
 from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED

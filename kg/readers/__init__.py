@@ -1,26 +1,26 @@
-"""Readers: one module per record format, each turning a file into :class:`~kg.model.Trial` s.
+"""Readers: one module per record format, each turning bytes into :class:`~kg.model.Trial` s.
 
 ``READERS`` maps a format name to its reader and feeds the command line's choices. A reader
-takes a path and yields the trials in it, raising :class:`~kg.errors.RecordError` for a record
-it cannot read.
+takes the bytes of one record file (from disk, an archive member or standard input) and the
+name they came from, yields the trials in them, and raises :class:`~kg.errors.RecordError` for
+a record it cannot read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import kg.readers.hpscreg as hpscreg
 from kg.errors import RecordError
 from kg.model import Trial
 
-__all__ = ["READERS", "detect_format", "read_trials"]
+__all__ = ["READERS", "SUFFIXES", "detect_format", "read_trials"]
 
-Reader = Callable[[Path], Iterator[Trial]]
+Reader = Callable[[bytes, str], Iterator[Trial]]
 
 
-def _hpscreg(path: Path) -> Iterator[Trial]:
-    yield hpscreg.read_record(path)
+def _hpscreg(data: bytes, name: str) -> Iterator[Trial]:
+    yield hpscreg.read_bytes(data, path=name)
 
 
 #: Format name -> reader.
@@ -28,33 +28,35 @@ READERS: dict[str, Reader] = {
     "hpscreg": _hpscreg,
 }
 
-#: File suffixes each format is recognised by, when a directory is walked.
+#: File suffixes each format is recognised by (after any ``.gz``).
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "hpscreg": (".txt",),
 }
 
 
-def detect_format(path: Path) -> str:
-    """The format of a record file, from its suffix.
+def detect_format(name: str, data: bytes = b"") -> str:
+    """The format of a record, from its name's suffix (``.gz`` aside), else from its content.
 
-    :raises RecordError: when no reader knows the suffix, listing the known ones.
+    :raises RecordError: when nothing recognises it, listing the known suffixes.
     """
-    for name, suffixes in SUFFIXES.items():
-        if path.suffix.lower() in suffixes:
-            return name
+    stem = name.removesuffix(".gz")
+    for fmt, suffixes in SUFFIXES.items():
+        if stem.lower().endswith(suffixes):
+            return fmt
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head and head[:1] not in (b"{", b"[", b"<") and b"\x00" not in head:
+        return "hpscreg"  # plain text: the registry-page format is the only text format
     known = ", ".join(f"{s} ({n})" for n, ss in SUFFIXES.items() for s in ss)
-    raise RecordError(
-        path, None, None, f"no reader for files ending {path.suffix!r}; known: {known}"
-    )
+    raise RecordError(name, None, None, f"no reader recognises this file; known: {known}")
 
 
-def read_trials(path: Path, *, fmt: str | None = None) -> Iterator[Trial]:
-    """Yield every trial in a record file, with the reader its format calls for."""
-    name = fmt or detect_format(path)
+def read_trials(data: bytes, name: str, *, fmt: str | None = None) -> Iterator[Trial]:
+    """Yield every trial in the bytes of one record file, with the reader its format calls for."""
+    chosen = fmt or detect_format(name, data)
     try:
-        reader = READERS[name]
+        reader = READERS[chosen]
     except KeyError:
         raise RecordError(
-            path, None, None, f"unknown format {name!r}; known: {', '.join(READERS)}"
+            name, None, None, f"unknown format {chosen!r}; known: {', '.join(READERS)}"
         ) from None
-    yield from reader(path)
+    yield from reader(data, name)

@@ -43,7 +43,7 @@ from kg.model import (
 )
 from kg.readers.dosing import find_dose_arms
 
-__all__ = ["SOURCE", "parse_record", "read_record"]
+__all__ = ["SOURCE", "parse_record", "read_bytes", "read_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,17 @@ def read_record(
         data = path.read_bytes()
     except OSError as exc:
         raise RecordError(path, record_id, None, f"cannot read the file: {exc.strerror}") from exc
+    return read_bytes(data, path=str(path), record_id=record_id, encoding=encoding)
+
+
+def read_bytes(
+    data: bytes, *, path: str, record_id: str | None = None, encoding: str = "utf-8"
+) -> Trial:
+    """Read one hPSCreg trial record from bytes (a file, an archive member, standard input).
+
+    :param path: where the bytes came from, for messages and provenance (``-`` for stdin).
+    :raises RecordError: when the bytes are not such a record.
+    """
     if b"\x00" in data[:4096]:
         raise RecordError(
             path, record_id, None, "expected an hPSCreg trial record (text); found binary data"
@@ -192,7 +203,7 @@ def read_record(
         raise RecordError(
             path, record_id, None, f"not {encoding} text: undecodable byte at offset {exc.start}"
         ) from exc
-    trial = parse_record(text, path=str(path), record_id=record_id or _record_id(path))
+    trial = parse_record(text, path=path, record_id=record_id or _record_id(Path(path)))
     source = replace(trial.source, sha256=hashlib.sha256(data).hexdigest())
     return replace(trial, source=source)
 
