@@ -55,6 +55,9 @@ _HEADINGS = {
     "administrative information": "trial",
     "clinical feature": "condition",
     "which differentiated cell type is used": "cell_type",
+    # Older pages name the product's section after the cell line it comes from.
+    "cell line": "cell_type",
+    "cell lines": "cell_type",
     "other study identifiers": "identifiers",
     "public contact": "contact",
 }
@@ -81,8 +84,15 @@ _KEYS = (
     "Estimated number of participants",
     "Actual number of participants",
     "Number of participants",
-    "Contact institutions/departments",
+    "Contact institutions/departments", "EudraCT number", "ChiCTR number", "UMIN number",
+    "jRCT number", "Other identifier",
 )
+_OTHER_REGISTRY_KEYS = {"EudraCT number", "ChiCTR number", "UMIN number", "jRCT number",
+                        "Other identifier"}
+_ADMIN_KEYS = {"NCT number", "ICTRP weblink", "Source weblink", "Study sites", "Sponsors",
+               "Public email", "Name"}
+_VERIFIED = re.compile(r"^data verified\b", re.IGNORECASE)
+_RULE = re.compile(r"^[|+]?[\s:|+=-]*$")
 _KEY_LINE = re.compile(
     r"^(?P<key>"
     + "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True))
@@ -142,6 +152,7 @@ class _Item:
     label: str | None = None
     description: str | None = None
     ref: str | None = None
+    cell_line: str | None = None
 
 
 @dataclass
@@ -220,7 +231,9 @@ def parse_record(text: str, *, path: str, record_id: str | None = None) -> Trial
     """
     record = record_id or Path(path).stem
     state = _State(path=path, record=record)
-    lines = text.lstrip("\ufeff").splitlines()
+    lines = [_untable(line) for line in text.lstrip("\ufeff").splitlines()]
+    # Some pages start with a "Data verified <date>" line before the title.
+    lines = ["" if _VERIFIED.match(line.strip()) else line for line in lines]
     title_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if title_at is None:
         raise RecordError(path, record, None, _expected("an empty file"))
@@ -271,13 +284,37 @@ def _expected(found: str) -> str:
     )
 
 
+def _untable(line: str) -> str:
+    """A table row (``| NCT number | NCT03877471 |``) as ``key value``; rules as blank lines."""
+    stripped = line.strip()
+    if not stripped.startswith("|") and not stripped.startswith("+"):
+        return line
+    if _RULE.match(stripped):
+        return ""
+    cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+    return " ".join(cell for cell in cells if cell)
+
+
 def _start_block(state: _State, block: str) -> None:
     state.block = block
     state.last = None
-    if block == "condition":
-        state.conditions.append(_Item())
-    elif block == "cell_type":
-        state.cells.append(_Item())
+    items = {"condition": state.conditions, "cell_type": state.cells}.get(block)
+    if items is None:
+        return
+    items.append(_Item())
+    item = items[-1]
+
+    def unlabelled(line: str) -> None:
+        # A block whose first line is the label itself, without the "Label" key.
+        ref = _REFERENCE.match(line)
+        if ref and item.ref is None:
+            item.ref = ref.group("ref")
+        elif item.label is None:
+            item.label = line
+        else:
+            item.description = f"{item.description} {line}" if item.description else line
+
+    state.last = unlabelled
 
 
 def _items(state: _State) -> list[_Item] | None:
@@ -286,8 +323,22 @@ def _items(state: _State) -> list[_Item] | None:
 
 def _field(state: _State, key: str, value: str) -> None:
     items = _items(state)
+    if key == "Label" and items is None:
+        # A missing section heading: features come before the administrative part, the cell
+        # type after it (the order every page keeps).
+        state.block = "cell_type" if _ADMIN_KEYS & set(state.lines) else "condition"
+        items = _items(state)
     if key in ("Label", "Description") and items is not None:
         _item_field(state, items, key, value)
+        return
+    if key == "Name" and state.block == "cell_type" and state.cells:
+        state.cells[-1].cell_line = value or None  # the older "Cell Line" section names it
+        state.last = None
+        return
+    if key in _OTHER_REGISTRY_KEYS:
+        if value:
+            state.identifiers.append(value)
+        state.last = None
         return
     if key == "Name" and state.block in ("identifiers", "trial"):
         if value:
@@ -426,10 +477,14 @@ def _trial(state: _State, title_line: str) -> Trial:
     if match and sum(c.isupper() for c in match.group("acronym")) >= 2:
         title, acronym = match.group("title"), match.group("acronym")
     nct = state.values.get("NCT number")
-    if nct is not None:
-        if not _NCT.match(nct):
-            raise state.error("NCT number", f"expected NCT followed by 8 digits; found {nct!r}")
-        nct = nct.upper()
+    if nct is not None and not _NCT.match(nct):
+        other = _identifier(nct)
+        if other.scheme is None:
+            raise state.error("NCT number", "expected NCT followed by 8 digits (or an EudraCT, "
+                              f"ChiCTR, UMIN or jRCT id); found {nct!r}")
+        state.identifiers.insert(0, nct)  # pages put other registries' ids in this field
+        nct = None
+    nct = nct.upper() if nct else None
     record = state.record or Path(state.path).stem
     description = state.values.get("Description")
     doses = find_dose_arms(description or "")
@@ -439,6 +494,7 @@ def _trial(state: _State, title_line: str) -> Trial:
             label=c.label or "",
             description=c.description,
             ontology_ref=c.ref,
+            source_cell_line=c.cell_line,
             dose_arms=doses if len(cells) == 1 else (),
         )
         for c in cells
