@@ -46,6 +46,19 @@ OUT_OPTION = click.option(
     show_default=True,
     help="File to write; - for stdout.",
 )
+CONTACTS_OPTION = click.option(
+    "--include-contacts",
+    is_flag=True,
+    help="Also store contact persons, in private graphs that are never published.",
+)
+OVERRIDES_OPTION = click.option(
+    "--overrides",
+    "overrides_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A curator's SSSOM TSV of decisions that win over automatic grounding "
+    "(default: overrides.sssom.tsv in the user data directory, when it exists).",
+)
 ALLOW_REJECTS_OPTION = click.option(
     "--allow-rejects",
     is_flag=True,
@@ -133,11 +146,7 @@ def main(verbose: int, quiet: bool) -> None:
 )
 @STORE_OPTION
 @BASE_OPTION
-@click.option(
-    "--include-contacts",
-    is_flag=True,
-    help="Also store contact persons, in private graphs that are never published.",
-)
+@CONTACTS_OPTION
 @click.option(
     "--classify",
     "classify",
@@ -146,14 +155,7 @@ def main(verbose: int, quiet: bool) -> None:
     help="Classify a loaded ontology (doid, cl) with the HermiT reasoner and keep the inferred "
     "hierarchy; for editors' files, not released ones. Needs Java. Repeatable.",
 )
-@click.option(
-    "--overrides",
-    "overrides_path",
-    type=click.Path(exists=True, path_type=Path),
-    default=None,
-    help="A curator's SSSOM TSV of decisions that win over automatic grounding "
-    "(default: overrides.sssom.tsv in the user data directory, when it exists).",
-)
+@OVERRIDES_OPTION
 @click.option(
     "--catalog",
     type=click.Path(exists=True, path_type=Path),
@@ -221,18 +223,8 @@ def build(
 )
 @STORE_OPTION
 @BASE_OPTION
-@click.option(
-    "--include-contacts",
-    is_flag=True,
-    help="Also store contact persons, in private graphs that are never published.",
-)
-@click.option(
-    "--overrides",
-    "overrides_path",
-    type=click.Path(exists=True, path_type=Path),
-    default=None,
-    help="A curator's SSSOM TSV of decisions (see build).",
-)
+@CONTACTS_OPTION
+@OVERRIDES_OPTION
 @ALLOW_REJECTS_OPTION
 def load(
     records: tuple[Path, ...],
@@ -249,8 +241,10 @@ def load(
 
     Example: zcat records.txt.gz | trialkg load - --store trialkg.db
     """
+    from kg.pipeline import load_into
+
     tick, done = _progress()
-    report = _load_into(
+    report = load_into(
         store_path,
         list(records),
         base=base,
@@ -263,38 +257,6 @@ def load(
         _summarise(report, click.get_text_stream("stderr"))
     if report.rejected and not allow_rejects:
         sys.exit(1)
-
-
-def _load_into(
-    store_path: Path,
-    records: list[Path],
-    *,
-    base: str,
-    include_contacts: bool,
-    overrides: dict[str, Override],
-    progress: Callable[[str], None] | None,
-) -> LoadReport:
-    """Open the store, load, flush; the store is closed on return (before any exit)."""
-    from kg.ontology.terms import TermIndex
-    from kg.pipeline import load_records, load_vocabulary
-
-    store = Store.open(store_path)
-    index = TermIndex.from_store(store, base=base)
-    if not index.releases:
-        raise click.ClickException(f"{store_path} holds no ontologies: run 'trialkg build' first")
-    if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
-        load_vocabulary(store, base=base)
-    report = load_records(
-        store,
-        records,
-        index,
-        base=base,
-        include_contacts=include_contacts,
-        overrides=overrides,
-        progress=progress,
-    )
-    store.flush()
-    return report
 
 
 def _summarise(load: LoadReport, out: IO[str]) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "build",
     "default_ontologies",
     "default_records",
+    "load_into",
     "load_records",
     "load_vocabulary",
     "terms_used_by",
@@ -241,3 +242,37 @@ def _swap_in(staging: Path, target: Path) -> None:
     except OSError as exc:
         raise StoreError(f"cannot move the new store into {target}: {exc}") from exc
     shutil.rmtree(old, ignore_errors=True)
+
+
+def load_into(
+    store_path: str | Path,
+    records: Sequence[str | Path],
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    include_contacts: bool = False,
+    overrides: Mapping[str, Override] | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Add records to an existing store on disk, grounding them with the ontologies it holds.
+
+    The store is opened for writing, loaded (one transaction per trial) and closed on return.
+
+    :raises StoreError: when the store holds no ontologies (build it first) or cannot be opened.
+    """
+    store = Store.open(store_path)
+    index = TermIndex.from_store(store, base=base)
+    if not index.releases:
+        raise StoreError(f"{store_path} holds no ontologies: run 'trialkg build' first")
+    if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
+        load_vocabulary(store, base=base)
+    report = load_records(
+        store,
+        records,
+        index,
+        base=base,
+        include_contacts=include_contacts,
+        overrides=overrides,
+        progress=progress,
+    )
+    store.flush()
+    return report

@@ -84,13 +84,29 @@ _KEYS = (
     "Estimated number of participants",
     "Actual number of participants",
     "Number of participants",
-    "Contact institutions/departments", "EudraCT number", "ChiCTR number", "UMIN number",
-    "jRCT number", "Other identifier",
+    "Contact institutions/departments",
+    "EudraCT number",
+    "ChiCTR number",
+    "UMIN number",
+    "jRCT number",
+    "Other identifier",
 )
-_OTHER_REGISTRY_KEYS = {"EudraCT number", "ChiCTR number", "UMIN number", "jRCT number",
-                        "Other identifier"}
-_ADMIN_KEYS = {"NCT number", "ICTRP weblink", "Source weblink", "Study sites", "Sponsors",
-               "Public email", "Name"}
+_OTHER_REGISTRY_KEYS = {
+    "EudraCT number",
+    "ChiCTR number",
+    "UMIN number",
+    "jRCT number",
+    "Other identifier",
+}
+_ADMIN_KEYS = {
+    "NCT number",
+    "ICTRP weblink",
+    "Source weblink",
+    "Study sites",
+    "Sponsors",
+    "Public email",
+    "Name",
+}
 _VERIFIED = re.compile(r"^data verified\b", re.IGNORECASE)
 _RULE = re.compile(r"^[|+]?[\s:|+=-]*$")
 _KEY_LINE = re.compile(
@@ -480,8 +496,11 @@ def _trial(state: _State, title_line: str) -> Trial:
     if nct is not None and not _NCT.match(nct):
         other = _identifier(nct)
         if other.scheme is None:
-            raise state.error("NCT number", "expected NCT followed by 8 digits (or an EudraCT, "
-                              f"ChiCTR, UMIN or jRCT id); found {nct!r}")
+            raise state.error(
+                "NCT number",
+                "expected NCT followed by 8 digits (or an EudraCT, "
+                f"ChiCTR, UMIN or jRCT id); found {nct!r}",
+            )
         state.identifiers.insert(0, nct)  # pages put other registries' ids in this field
         nct = None
     nct = nct.upper() if nct else None
