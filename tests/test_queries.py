@@ -58,7 +58,7 @@ def test_every_query_runs_on_the_seed(store: Store, name: str) -> None:
     result = run_named(store, query, params)
     assert isinstance(result, ox.QuerySolutions)
     rows = list(result)
-    assert (len(rows) == 0) == (name == "ungrounded-mentions")
+    assert (len(rows) == 0) == (name in {"ungrounded-mentions", "conflicts"})
 
 
 def test_trials_by_condition_walks_down_the_hierarchy(store: Store) -> None:
@@ -115,3 +115,24 @@ def test_queries_load_from_any_folder(tmp_path: Path) -> None:
         "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n"
     )
     assert load_queries(tmp_path)["count"].summary == "How many statements there are."
+
+
+def test_conflicts_lists_only_the_fields_two_sources_disagree_on(tmp_path: Path) -> None:
+    other = tmp_path / "hpscreg-481.txt"
+    other.write_text(
+        SEED.read_text(encoding="utf-8")
+        .replace("2019-04-03", "2019-04-01")
+        .replace("participants 28", "participants 18"),
+        encoding="utf-8",
+    )
+    path = tmp_path / "kg.db"
+    build(path, [SEED, other], [DOID_NCIT_2026, CL_EDIT_OWL])
+    result = run_named(Store.open_read_only(path), QUERIES["conflicts"], {"trial": "NCT03877471"})
+    assert isinstance(result, ox.QuerySolutions)
+    rows = {(r["property"].value, r["source"].value, r["value"].value) for r in result}
+    assert rows == {
+        ("startDate", "hpscreg:48", "2019-04-03"),
+        ("startDate", "hpscreg:481", "2019-04-01"),
+        ("targetEnrollment", "hpscreg:48", "28"),
+        ("targetEnrollment", "hpscreg:481", "18"),
+    }
