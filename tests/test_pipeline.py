@@ -87,3 +87,24 @@ def test_a_failed_build_leaves_the_old_store_in_place(tmp_path: Path) -> None:
     store = Store.open_read_only(path)
     assert _trial_graphs(store) == ["https://w3id.org/trialkg/graph/hpscreg/48"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.obo", "kg.db"]  # no leftovers
+
+
+def test_a_record_keyed_by_registry_id_moves_to_its_nct_node_on_reload(
+    index: TermIndex, tmp_path: Path
+) -> None:
+    record = tmp_path / "hpscreg-48.txt"
+    text = SEED.read_text(encoding="utf-8")
+    record.write_text(text.replace("NCT number NCT03877471", "NCT number"), encoding="utf-8")
+    store = Store.in_memory()
+    load_records(store, [record], index)
+    assert _trials(store) == ["https://w3id.org/trialkg/trial/hpscreg-48"]
+    record.write_text(text, encoding="utf-8")  # a later version gives the NCT number
+    load_records(store, [record], index)
+    assert _trials(store) == ["https://w3id.org/trialkg/trial/NCT03877471"]
+
+
+def _trials(store: Store) -> list[str]:
+    rows = store.query(
+        "SELECT DISTINCT ?t WHERE { ?t a <http://purl.obolibrary.org/obo/OBI_0003699> }"
+    )
+    return sorted(row["t"].value for row in rows)  # type: ignore[union-attr]
