@@ -30,7 +30,6 @@ from kg.rdf.vocab import DCTERMS, FOAF, OWL, PROV, RDF, TRIALKG, XSD
 from kg.store import Store
 
 __all__ = [
-    "DEFAULT_BASE",
     "OntologyRelease",
     "load_ontology",
     "ontology_graph",
@@ -40,8 +39,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BASE = DEFAULT_BASE_IRI
 
 _RDF_FORMATS = {
     ".owl": ox.RdfFormat.RDF_XML,
@@ -92,7 +89,7 @@ class OntologyRelease:
         return match.group(1) if match else None
 
 
-def ontology_graph(name: str, *, base: str = DEFAULT_BASE) -> ox.NamedNode:
+def ontology_graph(name: str, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode:
     """The named graph of an ontology: ``<base>graph/ontology/<name>``."""
     return ox.NamedNode(f"{base}graph/ontology/{name}")
 
@@ -174,7 +171,7 @@ def load_ontology(
     store: Store,
     path: str | Path,
     *,
-    base: str = DEFAULT_BASE,
+    base: str = DEFAULT_BASE_IRI,
     name: str | None = None,
     catalog: str | Path | None = None,
 ) -> OntologyRelease:
@@ -313,7 +310,7 @@ def _release_quads(release: OntologyRelease, graph: ox.NamedNode) -> Iterator[ox
         yield ox.Quad(graph, PROV.wasDerivedFrom, ox.NamedNode(release.version_iri), graph)
 
 
-def read_releases(store: Store, *, base: str = DEFAULT_BASE) -> tuple[OntologyRelease, ...]:
+def read_releases(store: Store, *, base: str = DEFAULT_BASE_IRI) -> tuple[OntologyRelease, ...]:
     """The ontology releases loaded in a store, as :func:`load_ontology` recorded them."""
     prefix = f"{base}graph/ontology/"
     rows = store.query(

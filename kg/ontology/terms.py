@@ -19,8 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import UnknownTermError
-from kg.ids import normalise_prefix, to_curie, to_iri
-from kg.ontology.load import DEFAULT_BASE, OntologyRelease, load_ontology, read_releases
+from kg.ids import DEFAULT_BASE_IRI, normalise_prefix, to_curie, to_iri
+from kg.ontology.load import OntologyRelease, load_ontology, read_releases
 from kg.rdf.vocab import OBO, OBOINOWL, OWL, RDF, RDFS
 from kg.store import Store
 
@@ -157,7 +157,7 @@ class TermIndex:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store: Store, *, base: str = DEFAULT_BASE) -> TermIndex:
+    def from_store(cls, store: Store, *, base: str = DEFAULT_BASE_IRI) -> TermIndex:
         """Build the index from every ontology graph in the store (one pass per graph)."""
         releases = read_releases(store, base=base)
         terms: list[Term] = []

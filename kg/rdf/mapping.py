@@ -35,7 +35,6 @@ from kg.model import (
 from kg.rdf.vocab import DCTERMS, FOAF, OBO, PROV, RDF, RDFS, SCHEMA, TRIALKG, XSD
 
 __all__ = [
-    "DEFAULT_BASE",
     "PHASE_NODES",
     "Graphs",
     "contact_quads",
@@ -43,8 +42,6 @@ __all__ = [
     "trial_iri",
     "trial_to_quads",
 ]
-
-DEFAULT_BASE = DEFAULT_BASE_IRI
 
 _OBI_CLINICAL_TRIAL = OBO.OBI_0003699
 # OBI has classes for phases I-III only; the rest are trialkg:Phase values alone.
@@ -96,12 +93,12 @@ class Graphs:
     private: NamedNode
 
 
-def trial_iri(key: str, *, base: str = DEFAULT_BASE) -> NamedNode:
+def trial_iri(key: str, *, base: str = DEFAULT_BASE_IRI) -> NamedNode:
     """``<base>trial/<key>``, the key being an NCT number or ``<source>-<record id>``."""
     return NamedNode(f"{base}trial/{key}")
 
 
-def graphs_of(trial: Trial, *, base: str = DEFAULT_BASE) -> Graphs:
+def graphs_of(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Graphs:
     """The named graphs a trial's source record writes to."""
     tail = f"{trial.source.source}/{trial.source.record_id}"
     return Graphs(NamedNode(f"{base}graph/{tail}"), NamedNode(f"{base}graph/private/{tail}"))
@@ -123,7 +120,7 @@ def _date(value: DatedValue) -> Literal:
 def trial_to_quads(
     grounded: GroundedTrial,
     *,
-    base: str = DEFAULT_BASE,
+    base: str = DEFAULT_BASE_IRI,
     loaded_at: datetime | None = None,
     ontology_versions: Iterable[str] = (),
 ) -> Iterator[Quad]:
@@ -296,7 +293,7 @@ def _cell_product(
         yield q(arm_node, TRIALKG.sourceText, _string(arm.source_text))
 
 
-def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE) -> Iterator[Quad]:
+def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Quad]:
     """Contact persons of a trial, in its private graph (never published)."""
     graph = graphs_of(trial, base=base).private
     node = trial_iri(trial.key, base=base)
