@@ -1,0 +1,139 @@
+"""`trialkg mappings ...`: SSSOM export, curator review, ontology upgrades."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli.app import BASE_OPTION, OUT_OPTION, STORE_OPTION, _quiet, main
+from kg.model import Grounding
+from kg.store import Store
+
+# -- mappings ---------------------------------------------------------------------------------
+
+
+@main.group()
+def mappings() -> None:
+    """Groundings as mappings: export them as SSSOM, review what needs a curator."""
+
+
+@mappings.command("export")
+@OUT_OPTION
+@STORE_OPTION
+@BASE_OPTION
+def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
+    """Write every grounding as an SSSOM TSV (mention -> DOID or CL term, method, confidence).
+
+    Example: trialkg mappings export --out trialkg.sssom.tsv
+    """
+    from kg.mappings import iter_mappings, write_sssom
+
+    store = Store.open_read_only(store_path)
+    rows = iter_mappings(store, base=base)
+    with click.open_file(str(out_path), "w", encoding="utf-8") as handle:
+        n = write_sssom(rows, handle, base=base)
+    if not _quiet():
+        click.echo(f"exported {n} mappings", err=True)
+
+
+@mappings.command("review")
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.8,
+    show_default=True,
+    help="Groundings below this confidence are listed too.",
+)
+@STORE_OPTION
+@BASE_OPTION
+def mappings_review(threshold: float, store_path: Path, base: str) -> None:
+    """List ungrounded, ambiguous and low-confidence mentions with their closest terms.
+
+    To decide one, add a row (subject_label, object_id) to an SSSOM TSV of overrides and
+    rebuild with --overrides FILE.
+
+    Example: trialkg mappings review
+    """
+    from kg.mappings import review
+    from kg.ontology.terms import TermIndex
+
+    store = Store.open_read_only(store_path)
+    items = review(store, TermIndex.from_store(store, base=base), threshold=threshold)
+    out = click.get_text_stream("stdout")
+    for item in items:
+        current = f" -> {item.current} ({item.confidence})" if item.current else ""
+        out.write(f"{item.trial}\t{item.kind}\t{item.mention!r}\t{item.reason}{current}\n")
+        for c in item.candidates:
+            out.write(
+                f"\t\tcandidate {c.curie} {c.label!r} (similarity {c.score}, via {c.matched!r})\n"
+            )
+    if not _quiet():
+        click.echo(f"{len(items)} mentions to review", err=True)
+
+
+@mappings.command("upgrade")
+@click.option(
+    "--old",
+    "old_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ontology file of the old release; repeatable.",
+)
+@click.option(
+    "--new",
+    "new_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ontology file of the new release; repeatable.",
+)
+@click.argument("records", nargs=-1, type=click.Path(path_type=Path))
+def mappings_upgrade(
+    old_files: tuple[Path, ...], new_files: tuple[Path, ...], records: tuple[Path, ...]
+) -> None:
+    """Re-ground RECORDS (default: seeds/) against a newer release and report what changed.
+
+    One tab-separated line per mention: trial, kind, mention, changes, the old link and the
+    new one (term, label, method, confidence). Exit code 1 when a link was lost.
+
+    \b
+    Example:
+        trialkg mappings upgrade --old doid-2016-03-04.obo --new doid-2026-07-31.obo
+    """
+    from kg.ontology.terms import TermIndex
+    from kg.pipeline import default_records
+    from kg.upgrades import upgrade_report
+
+    old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
+    out = click.get_text_stream("stdout")
+    out.write("trial\tkind\tmention\tchanges\told\tnew\n")
+    lost = 0
+    for change in upgrade_report(list(records) or default_records(), old, new):
+        lost += "link lost" in change.changes
+        out.write(
+            "\t".join(
+                [
+                    change.trial,
+                    change.kind,
+                    change.mention,
+                    ", ".join(change.changes),
+                    _link(change.old),
+                    _link(change.new),
+                ]
+            )
+            + "\n"
+        )
+    if lost:
+        sys.exit(1)
+
+
+def _link(grounding: Grounding) -> str:
+    if grounding.object_id is None:
+        return "ungrounded"
+    return (
+        f"{grounding.object_id} {grounding.object_label!r} by {grounding.method} "
+        f"({grounding.confidence})"
+    )

@@ -1,0 +1,189 @@
+"""`trialkg ontologies ...`: slims, classification, releases in a store or on this machine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kg.cli.app import BASE_OPTION, STORE_OPTION, _quiet, main
+from kg.store import Store
+
+# -- ontologies -------------------------------------------------------------------------------
+
+
+@main.group()
+def ontologies() -> None:
+    """Ontology releases: fetch or register them, list them, classify them, cut slims."""
+
+
+@ontologies.command("slim")
+@click.option(
+    "--ontology",
+    "source",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The full release to cut from.",
+)
+@click.option(
+    "--records",
+    "records",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Record files or folders whose grounded terms the slim keeps (default: seeds/).",
+)
+@click.option(
+    "--term", "terms", multiple=True, metavar="CURIE", help="A further term to keep; repeatable."
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Turtle file to write, e.g. ontologies/doid-slim.ttl.",
+)
+@click.option(
+    "--classify",
+    "classify_first",
+    is_flag=True,
+    help="Classify the release with the HermiT reasoner first (editors' files; needs Java), "
+    "so the slim keeps the inferred hierarchy.",
+)
+def slim(
+    source: Path,
+    records: tuple[Path, ...],
+    terms: tuple[str, ...],
+    out_path: Path,
+    classify_first: bool,
+) -> None:
+    """Cut a small module of a full ontology: the terms the records use, and their ancestors.
+
+    Example:
+
+        trialkg ontologies slim --ontology doid.obo --out ontologies/doid-slim.ttl
+    """
+    from kg.ontology.slim import write_slim
+    from kg.pipeline import default_records, terms_used_by
+
+    used = terms_used_by(list(records) or default_records(), source) | set(terms)
+    n = write_slim(source, sorted(used), out_path, classify_first=classify_first)
+    click.echo(
+        f"wrote {out_path}: {n} terms ({len(used)} used by the records, plus ancestors)", err=True
+    )
+
+
+@ontologies.command("classify")
+@click.argument("name")
+@STORE_OPTION
+@BASE_OPTION
+def classify_command(name: str, store_path: Path, base: str) -> None:
+    """Classify a loaded ontology with the HermiT reasoner (needs Java).
+
+    The inferred superclasses that the file did not assert go into their own named graph,
+    <base>graph/inferred/NAME, which the hierarchy queries use. Editors' files need this
+    (the CL editors' file asserts no parent for CL:0000048); released files do not.
+
+    Example: trialkg ontologies classify cl --store trialkg.db
+    """
+    from kg.ontology.reason import classify
+
+    n = classify(Store.open(store_path), name, base=base)
+    if not _quiet():
+        click.echo(f"{name}: {n} inferred subclass links", err=True)
+
+
+@ontologies.command("list")
+@click.option(
+    "--registered",
+    is_flag=True,
+    help="List the releases registered on this machine (fetch/--from) instead.",
+)
+@STORE_OPTION
+@BASE_OPTION
+def list_ontologies(registered: bool, store_path: Path, base: str) -> None:
+    """List the ontology releases loaded in a store (or registered here), tab-separated.
+
+    For a store: name, ontology IRI, version, terms, obsolete terms, triples, source file,
+    SHA-256.
+
+    Example: trialkg ontologies list --store trialkg.db
+    """
+    from kg.ontology.load import read_releases
+    from kg.ontology.registry import registered as registered_releases
+    from kg.ontology.terms import TermIndex
+
+    out = click.get_text_stream("stdout")
+    if registered:
+        out.write("name\tversion\tsize\tsource\tpath\tsha256\tregistered\n")
+        for e in registered_releases().values():
+            out.write(
+                f"{e.name}\t{e.version or ''}\t{e.size}\t{e.source}\t{e.path}\t"
+                f"{e.sha256}\t{e.registered_at}\n"
+            )
+        return
+    store = Store.open_read_only(store_path)
+    index = TermIndex.from_store(store, base=base)
+    terms: dict[str, list[int]] = {}
+    for term in index.iter_terms():
+        tally = terms.setdefault(term.ontology, [0, 0])
+        tally[0] += 1
+        tally[1] += term.obsolete
+    out.write("name\tontology\tversion\tterms\tobsolete\ttriples\tsource\tsha256\n")
+    for r in read_releases(store, base=base):
+        n, dead = terms.get(r.name, [0, 0])
+        out.write(
+            f"{r.name}\t{r.iri or ''}\t{r.version}\t{n}\t{dead}\t{r.triples}\t{r.path}\t"
+            f"{r.sha256}\n"
+        )
+
+
+@ontologies.command("fetch")
+@click.argument("name", type=click.Choice(["doid", "cl", "all"]), default="all")
+@click.option(
+    "--from",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Register the release files in this folder instead of downloading (no network).",
+)
+@click.option("--url", default=None, help="Download from this URL instead of the OBO PURL.")
+def fetch_ontologies(name: str, folder: Path | None, url: str | None) -> None:
+    """Download the current DOID and CL releases from the OBO PURLs (uses the network).
+
+    Each release is streamed into the user data directory and registered with its size,
+    SHA-256, version IRI and date; 'trialkg build --registered' then uses them. With --from,
+    local files are registered instead and nothing is downloaded.
+
+    \b
+    Examples:
+        trialkg ontologies fetch all
+        trialkg ontologies fetch --from ../shared/ontologies/
+    """
+    from kg.ontology.registry import PURLS, fetch, register_folder
+
+    if folder is not None:
+        entries = register_folder(folder)
+    else:
+        names = list(PURLS) if name == "all" else [name]
+        entries = []
+        for each in names:
+            show = sys.stderr.isatty() and not _quiet()
+            with click.progressbar(
+                length=0, label=f"fetching {each}", file=sys.stderr, hidden=not show
+            ) as bar:
+
+                def progress(done: int, total: int | None, bar: Any = bar) -> None:
+                    if total:
+                        bar.length = total
+                    bar.update(done - bar.pos)
+
+                entries.append(fetch(each, url=url, progress=progress))
+    for e in entries:
+        if not _quiet():
+            click.echo(
+                f"{e.name}: {e.path} ({e.size} bytes, {e.version or 'no version IRI'}, "
+                f"sha256 {e.sha256[:16]}…)",
+                err=True,
+            )
