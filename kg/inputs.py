@@ -120,6 +120,10 @@ def iter_trials(inputs: Iterable[str | Path]) -> Iterator[Trial]:
             logger.warning("skipped %s", item)
             continue
         try:
-            yield from read_trials(item.data, item.name)
+            for trial in read_trials(item.data, item.name):
+                if isinstance(trial, RecordError):
+                    logger.warning("skipped %s", trial)
+                else:
+                    yield trial
         except RecordError as exc:
             logger.warning("skipped %s", exc)

@@ -139,6 +139,10 @@ def load_records(
         try:
             for trial in read_trials(item.data, item.name):
                 report.records_read += 1
+                if isinstance(trial, RecordError):
+                    report.rejected.append(trial)
+                    logger.warning("rejected %s", trial)
+                    continue
                 grounded = grounder(trial)
                 quads = list(
                     trial_to_quads(

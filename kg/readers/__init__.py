@@ -10,27 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import kg.readers.ctgov_json as ctgov_json
 import kg.readers.hpscreg as hpscreg
 from kg.errors import RecordError
 from kg.model import Trial
 
 __all__ = ["READERS", "SUFFIXES", "detect_format", "read_trials"]
 
-Reader = Callable[[bytes, str], Iterator[Trial]]
+Reader = Callable[[bytes, str], Iterator[Trial | RecordError]]
 
 
-def _hpscreg(data: bytes, name: str) -> Iterator[Trial]:
-    yield hpscreg.read_bytes(data, path=name)
+def _hpscreg(data: bytes, name: str) -> Iterator[Trial | RecordError]:
+    try:
+        yield hpscreg.read_bytes(data, path=name)
+    except RecordError as exc:
+        yield exc.with_traceback(None)
 
 
 #: Format name -> reader.
 READERS: dict[str, Reader] = {
     "hpscreg": _hpscreg,
+    "ctgov-json": ctgov_json.read_studies,
 }
 
 #: File suffixes each format is recognised by (after any ``.gz``).
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "hpscreg": (".txt",),
+    "ctgov-json": (".json", ".jsonl", ".ndjson"),
 }
 
 
@@ -44,14 +50,20 @@ def detect_format(name: str, data: bytes = b"") -> str:
         if stem.lower().endswith(suffixes):
             return fmt
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head and head[:1] not in (b"{", b"[", b"<") and b"\x00" not in head:
+    if head[:1] in (b"{", b"["):
+        return "ctgov-json"
+    if head and head[:1] != b"<" and b"\x00" not in head:
         return "hpscreg"  # plain text: the registry-page format is the only text format
     known = ", ".join(f"{s} ({n})" for n, ss in SUFFIXES.items() for s in ss)
     raise RecordError(name, None, None, f"no reader recognises this file; known: {known}")
 
 
-def read_trials(data: bytes, name: str, *, fmt: str | None = None) -> Iterator[Trial]:
-    """Yield every trial in the bytes of one record file, with the reader its format calls for."""
+def read_trials(data: bytes, name: str, *, fmt: str | None = None) -> Iterator[Trial | RecordError]:
+    """Every trial in the bytes of one record file, or the error of each record that failed.
+
+    A file-level problem (no reader knows the file) is raised; record-level problems are
+    yielded, so one bad record never hides the others in a multi-record file.
+    """
     chosen = fmt or detect_format(name, data)
     try:
         reader = READERS[chosen]
