@@ -1,18 +1,48 @@
-"""The trialkg vocabulary: every term the code uses is declared, labelled and defined."""
+"""The trialkg vocabulary and the ontology catalog, checked against the code that uses them."""
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.rdf.vocab import OBO, OWL, RDF, RDFS, TRIALKG
+from kg.grounding import CONFIDENCE
+from kg.model import Phase, RecruitmentStatus
+from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG
 
 from conftest import PROJECT
 
 VOCAB = PROJECT / "ontologies" / "trialkg.ttl"
 CATALOG = PROJECT / "ontologies" / "catalog.ttl"
+ONTOLOGY = ox.NamedNode("https://w3id.org/trialkg/vocab")
 OWL_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.NamedIndividual}
+NOTATION = ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation")
+DEFINITION = OBO.IAO_0000115
+
+DOID = rdflib.URIRef("http://purl.obolibrary.org/obo/doid.owl")
+CL = rdflib.URIRef("http://purl.obolibrary.org/obo/cl.owl")
+CC0 = rdflib.URIRef("https://creativecommons.org/publicdomain/zero/1.0/")
+CC_BY = rdflib.URIRef("http://creativecommons.org/licenses/by/4.0/")
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+
+# Grounding method (as kg/grounding.py names it) -> its individual in the vocabulary.
+METHODS = {
+    "explicit_reference": TRIALKG.ExplicitReference,
+    "definition": TRIALKG.DefinitionMatch,
+    "exact_label": TRIALKG.ExactLabelMatch,
+    "exact_synonym": TRIALKG.ExactSynonymMatch,
+    "xref": TRIALKG.CrossReferenceMatch,
+    "normalised_label": TRIALKG.NormalisedLabelMatch,
+    "related_synonym": TRIALKG.RelatedSynonymMatch,
+    "manual_curation": TRIALKG.ManualCuration,
+}
+
+
+def _local(term: ox.NamedNode) -> str:
+    return term.value.removeprefix(TRIALKG.uri)
 
 
 @pytest.fixture(scope="module")
@@ -22,29 +52,49 @@ def vocab() -> ox.Store:
     return store
 
 
-def _objects(store: ox.Store, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[object]:
+def _objects(
+    store: ox.Store, subject: ox.NamedNode, predicate: ox.NamedNode
+) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
     return [q.object for q in store.quads_for_pattern(subject, predicate, None)]
 
 
-@pytest.mark.parametrize("term", list(TRIALKG), ids=lambda t: t.value.rsplit("#", 1)[-1])
+def _text(store: ox.Store, subject: ox.NamedNode, predicate: ox.NamedNode) -> str:
+    (value,) = _objects(store, subject, predicate)
+    assert isinstance(value, ox.Literal)
+    return value.value
+
+
+@pytest.mark.parametrize("term", list(TRIALKG), ids=_local)
 def test_term_is_declared_labelled_and_defined(vocab: ox.Store, term: ox.NamedNode) -> None:
     assert OWL_TYPES & set(_objects(vocab, term, RDF.type))
-    assert _objects(vocab, term, RDFS.label)
-    assert _objects(vocab, term, OBO.IAO_0000115)
+    (label,) = _objects(vocab, term, RDFS.label)
+    assert isinstance(label, ox.Literal)
+    assert label.language == "en"
+    assert _text(vocab, term, DEFINITION)
+    assert _text(vocab, term, SKOS.definition) == _text(vocab, term, DEFINITION)
+    assert _objects(vocab, term, RDFS.isDefinedBy) == [ONTOLOGY]
 
 
-def test_vocabulary_uses_no_undeclared_trialkg_terms(vocab: ox.Store) -> None:
+def test_vocabulary_uses_no_trialkg_term_the_code_does_not_know(vocab: ox.Store) -> None:
     used = {
         term
         for quad in vocab
         for term in (quad.subject, quad.predicate, quad.object)
         if isinstance(term, ox.NamedNode) and term.value.startswith(TRIALKG.uri)
     }
-    assert used <= set(TRIALKG)
+    assert sorted(map(_local, used - set(TRIALKG))) == []
 
 
 def test_vocabulary_parses_alike_in_oxigraph_and_rdflib(vocab: ox.Store) -> None:
-    assert len(rdflib.Graph().parse(VOCAB, format="turtle")) == len(vocab)
+    triples = list(ox.parse(path=VOCAB, format=ox.RdfFormat.TURTLE))
+    assert len(rdflib.Graph().parse(VOCAB, format="turtle")) == len(triples) == len(vocab)
+
+
+def test_vocabulary_is_a_versioned_ontology(vocab: ox.Store) -> None:
+    assert OWL.Ontology in _objects(vocab, ONTOLOGY, RDF.type)
+    assert _objects(vocab, ONTOLOGY, OWL.versionIRI) == [
+        ox.NamedNode("https://w3id.org/trialkg/vocab/0.1.0")
+    ]
 
 
 def test_misspelt_term_fails_at_once() -> None:
@@ -52,8 +102,42 @@ def test_misspelt_term_fails_at_once() -> None:
         TRIALKG.conditon  # noqa: B018
 
 
-def test_catalog_names_a_licence_for_doid_and_cl() -> None:
-    graph = rdflib.Graph().parse(CATALOG, format="turtle")
-    licences = {str(s): str(o) for s, o in graph.subject_objects(rdflib.DCTERMS.license)}
-    assert licences["http://purl.obolibrary.org/obo/doid.owl"].endswith("publicdomain/zero/1.0/")
-    assert licences["http://purl.obolibrary.org/obo/cl.owl"].endswith("licenses/by/4.0/")
+def test_phases_and_statuses_carry_the_clinicaltrials_gov_codes(vocab: ox.Store) -> None:
+    def notations(kind: ox.NamedNode) -> set[str]:
+        return {
+            _text(vocab, q.subject, NOTATION)
+            for q in vocab.quads_for_pattern(None, RDF.type, kind)
+            if isinstance(q.subject, ox.NamedNode)
+        }
+
+    assert notations(TRIALKG.Phase) == {p.value for p in Phase}
+    assert notations(TRIALKG.RecruitmentStatus) == {s.value for s in RecruitmentStatus}
+
+
+@pytest.mark.parametrize("method", sorted(CONFIDENCE))
+def test_grounding_method_states_its_confidence(vocab: ox.Store, method: str) -> None:
+    individual = METHODS[method]
+    assert TRIALKG.GroundingMethod in _objects(vocab, individual, RDF.type)
+    assert f"confidence {CONFIDENCE[method]:.2f}" in _text(vocab, individual, DEFINITION)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> rdflib.Graph:
+    return rdflib.Graph().parse(CATALOG, format="turtle")
+
+
+def test_catalog_names_a_licence_for_doid_and_cl(catalog: rdflib.Graph) -> None:
+    assert set(catalog.objects(DOID, rdflib.DCTERMS.license)) == {CC0}
+    assert set(catalog.objects(CL, rdflib.DCTERMS.license)) == {CC_BY}
+    assert "Attribute the Cell Ontology" in str(catalog.value(CL, rdflib.RDFS.comment))
+
+
+def test_catalog_checksums_match_the_release_files(catalog: rdflib.Graph, shared: Path) -> None:
+    checked = set()
+    for distribution, checksum in catalog.subject_objects(SPDX.checksum):
+        name = str(catalog.value(distribution, rdflib.DCTERMS.source))
+        (path,) = (shared / "ontologies").rglob(name)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert str(catalog.value(checksum, SPDX.checksumValue)) == digest
+        checked.add(name)
+    assert checked == {"doid-NCIthesaurus-subset-2026-07-31.obo", "cl-edit-2026-08-19.owl"}
