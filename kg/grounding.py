@@ -11,8 +11,13 @@ exact_label         0.95        the mention equals the term's label (case, spaci
 exact_synonym       0.90        the mention equals an EXACT synonym
 definition          0.90        the mention's description equals the term's definition
                                 (hPSCreg copies "definition; comment")
+xref                0.85        the record gives another vocabulary's id (MeSH, NCIt, EFO,
+                                ...) that is a cross-reference of exactly one term
 normalised_label    0.80        equal after dropping punctuation, plurals, Greek letters
+mesh_xref           0.75        no text match; ClinicalTrials.gov's MeSH coding of the study
+                                names a descriptor that is a cross-reference of one term
 related_synonym     0.60        a NARROW, BROAD or RELATED synonym
+manual_curation     1.00        a curator's decision (an overrides file) wins over all
 ==================  ==========  ==========================================================
 
 The mention's own words come before its description: a name match that the description
@@ -20,6 +25,12 @@ confirms (the copied definition of the same term) gains ``+0.04``, and a name th
 several terms is settled by the description when exactly one of them has it — never by chance.
 An obsolete term is followed to its ``replaced_by`` term (confidence x 0.95). A mention that
 matches nothing, or several terms equally, stays ungrounded, and says why.
+
+ClinicalTrials.gov codes each study's conditions in MeSH by machine, and gets it wrong at
+times (a premature ovarian failure study coded "Premature Birth"). That coding is used only for
+a condition whose own words match nothing, and never overrides a text match: when it reaches
+none of the text match's term, ancestors or descendants, the grounding keeps the text match and
+records the disagreement.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from dataclasses import replace
 from kg.ids import to_curie
 from kg.model import (
     CellProduct,
+    Code,
     Condition,
     GroundedTrial,
     Grounding,
@@ -56,6 +68,7 @@ CONFIDENCE: dict[str, float] = {
     "normalised_label": 0.80,
     "related_synonym": 0.60,
     "manual_curation": 1.00,
+    "mesh_xref": 0.75,
 }
 _CORROBORATED = 0.04
 _OBSOLETE_PENALTY = 0.95
@@ -69,6 +82,7 @@ _JUSTIFICATION = {
     "related_synonym": "semapv:LexicalMatching",
     "xref": "semapv:MappingChaining",
     "manual_curation": "semapv:ManualMappingCuration",
+    "mesh_xref": "semapv:MappingChaining",
 }
 _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
@@ -388,13 +402,74 @@ class Grounder:
         )
 
     def __call__(self, trial: Trial) -> GroundedTrial:
+        conditions = tuple(self.mention(MentionKind.CONDITION, c) for c in trial.conditions)
+        if trial.condition_mesh:
+            conditions = tuple(
+                self._check_mesh(g, trial.condition_mesh, alone=len(conditions) == 1)
+                for g in conditions
+            )
         return GroundedTrial(
             trial=trial,
-            conditions=tuple(self.mention(MentionKind.CONDITION, c) for c in trial.conditions),
+            conditions=conditions,
             cell_products=tuple(
                 self.mention(MentionKind.CELL_TYPE, p) for p in trial.cell_products
             ),
         )
+
+    def _mesh_terms(self, code: Code) -> set[str]:
+        """DOID terms a MeSH descriptor stands for: by its id as a cross-reference, else (the
+        legacy XML gives names only) by its name as an exact label or synonym."""
+        matcher = self._matchers[MentionKind.CONDITION]
+        if code.curie:
+            found = matcher._keep(self.index.by_xref(code.curie))
+            if found:
+                return set(found)
+        by_name = self.index.by_label(code.label) or self.index.by_synonym(code.label)
+        return set(matcher._keep(by_name))
+
+    def _check_mesh(
+        self, grounding: Grounding, mesh: tuple[Code, ...], *, alone: bool
+    ) -> Grounding:
+        """Ground an unmatched condition through the study's MeSH coding, or flag a text match
+        the coding disagrees with. ``alone``: the study has only this condition."""
+        reached = {code: self._mesh_terms(code) for code in mesh}
+        if grounding.object_id is None:
+            if grounding.method == "manual_curation":
+                return grounding
+            words = set(_loose(grounding.subject_label).split())
+            usable = [code for code in mesh if alone or words & set(_loose(code.label).split())]
+            terms = {t for code in usable for t in reached[code]}
+            if len(terms) != 1:
+                return grounding
+            (curie,) = terms
+            code = next(c for c in usable if curie in reached[c])
+            term = self.index[curie]
+            release = self.index.release_of(curie)
+            return replace(
+                grounding,
+                object_id=curie,
+                object_label=term.label,
+                method="mesh_xref",
+                mapping_justification=_JUSTIFICATION["mesh_xref"],
+                matched_text=code.curie or code.label,
+                confidence=CONFIDENCE["mesh_xref"],
+                object_source=release.iri if release else None,
+                object_source_version=release.version if release else None,
+                comment=f"through ClinicalTrials.gov's MeSH coding {_describe(code)}",
+            )
+        curie = grounding.object_id
+        related = {curie} | self.index.ancestors(curie) | self.index.descendants(curie)
+        if any(reached[code] & related for code in mesh):
+            return grounding
+        given = ", ".join(_describe(code) for code in mesh)
+        return replace(
+            grounding,
+            disagreement=f"ClinicalTrials.gov's MeSH coding ({given}) does not reach {curie}",
+        )
+
+
+def _describe(code: Code) -> str:
+    return f"{code.label} [{code.curie}]" if code.curie else repr(code.label)
 
 
 def ground(trial: Trial, index: TermIndex) -> GroundedTrial:

@@ -52,6 +52,7 @@ _PREDICATE = {"RelatedSynonymMatch": "skos:closeMatch"}
 _METHOD_JUSTIFICATION = {
     "ExplicitReference": "semapv:ManualMappingCuration",
     "CrossReferenceMatch": "semapv:MappingChaining",
+    "MeshCrossReferenceMatch": "semapv:MappingChaining",
     "ManualCuration": "semapv:ManualMappingCuration",
 }
 
@@ -104,6 +105,7 @@ class ReviewItem:
 
 _GROUNDINGS = """
 SELECT ?mention ?label ?type ?term ?termLabel ?method ?confidence ?matched ?used ?comment ?record
+       ?disagreement
 WHERE {
   GRAPH ?g {
     ?mention a ?type ; rdfs:label ?label ; trialkg:grounding ?grounding .
@@ -112,6 +114,7 @@ WHERE {
     OPTIONAL { ?grounding trialkg:matchedText ?matched }
     OPTIONAL { ?grounding prov:used ?used }
     OPTIONAL { ?grounding rdfs:comment ?comment }
+    OPTIONAL { ?mention trialkg:meshDisagreement ?disagreement }
     ?g trialkg:sourceRecord ?record .
   }
   OPTIONAL { ?term rdfs:label ?termLabel }
@@ -156,7 +159,7 @@ def iter_mappings(store: Store, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Map
             object_source=f"obo:{object_id.split(':')[0].lower()}.owl" if ":" in object_id else "",
             object_source_version=used,
             mapping_tool=f"trialkg {method}",
-            comment=_value(row["comment"]),
+            comment="; ".join(filter(None, [_value(row["comment"]), _value(row["disagreement"])])),
         )
 
 

@@ -15,24 +15,34 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "Arm",
     "CellProduct",
+    "Code",
     "Condition",
     "Contact",
     "DatedValue",
+    "Design",
     "DoseArm",
+    "Eligibility",
     "Enrollment",
     "GroundedTrial",
     "Grounding",
     "Identifier",
+    "Intervention",
+    "Location",
     "MentionKind",
     "Override",
     "Phase",
     "RecruitmentStatus",
+    "Reference",
     "SourceRecord",
+    "Sponsor",
     "Trial",
 ]
 
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# An ISO 8601 duration in whole years, months, weeks, days, hours or minutes ("P18Y", "PT6H").
+_ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$")
 
 
 class Phase(StrEnum):
@@ -152,6 +162,118 @@ class CellProduct:
     route: str | None = None
     #: Dose groups, when the record describes them.
     dose_arms: tuple[DoseArm, ...] = ()
+    #: ClinicalTrials.gov's intervention type code, e.g. ``"BIOLOGICAL"``.
+    intervention_type: str | None = None
+    #: Other names the record lists for the product.
+    other_names: tuple[str, ...] = ()
+    #: Labels of the arm groups that receive it.
+    arm_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    """An intervention that is not a cell product: a drug, device, procedure, behaviour, ..."""
+
+    #: The intervention as the record names it, e.g. ``"Cyclophosphamide"``.
+    name: str
+    #: ClinicalTrials.gov's intervention type code, e.g. ``"DRUG"``, ``"DEVICE"``.
+    type: str | None = None
+    description: str | None = None
+    #: Other names the record lists (brand names, code names).
+    other_names: tuple[str, ...] = ()
+    #: Labels of the arm groups that receive it.
+    arm_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """An arm group of a trial: who gets which interventions."""
+
+    label: str
+    #: ClinicalTrials.gov's arm type code, e.g. ``"EXPERIMENTAL"``, ``"PLACEBO_COMPARATOR"``.
+    type: str | None = None
+    description: str | None = None
+    #: Names of the interventions the arm receives, as the record writes them.
+    intervention_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """How an interventional study is designed, in ClinicalTrials.gov's codes."""
+
+    #: ``"RANDOMIZED"``, ``"NON_RANDOMIZED"`` or ``"NA"``.
+    allocation: str | None = None
+    #: ``"SINGLE_GROUP"``, ``"PARALLEL"``, ``"CROSSOVER"``, ``"FACTORIAL"``, ``"SEQUENTIAL"``.
+    intervention_model: str | None = None
+    #: ``"NONE"``, ``"SINGLE"``, ``"DOUBLE"``, ``"TRIPLE"``, ``"QUADRUPLE"``.
+    masking: str | None = None
+    #: ``"TREATMENT"``, ``"PREVENTION"``, ``"BASIC_SCIENCE"``, ...
+    primary_purpose: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Who may take part.
+
+    >>> Eligibility(minimum_age="P18Y").minimum_age
+    'P18Y'
+    """
+
+    #: ``"ALL"``, ``"FEMALE"`` or ``"MALE"``.
+    sex: str | None = None
+    #: ISO 8601 duration, e.g. ``"P18Y"``; None when there is no limit.
+    minimum_age: str | None = None
+    maximum_age: str | None = None
+    healthy_volunteers: bool | None = None
+
+    def __post_init__(self) -> None:
+        for age in (self.minimum_age, self.maximum_age):
+            if age is not None and not _ISO_DURATION.match(age):
+                raise ValueError(f"expected an ISO 8601 duration such as P18Y, found {age!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A publication a record cites."""
+
+    #: PubMed id, digits only.
+    pmid: str | None = None
+    #: ``"BACKGROUND"``, ``"RESULT"`` or ``"DERIVED"``.
+    type: str | None = None
+    citation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A term of a controlled vocabulary a record gives, e.g. a MeSH descriptor."""
+
+    #: The term's name, e.g. ``"Primary Ovarian Insufficiency"``.
+    label: str
+    #: CURIE, e.g. ``"MESH:D016649"``, when the record gives the identifier (the v2 API does,
+    #: the legacy XML gives only the name).
+    curie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sponsor:
+    """An organisation that sponsors or collaborates on a trial."""
+
+    name: str
+    #: ``"lead"`` or ``"collaborator"``; None when the record does not say.
+    role: str | None = None
+    #: ClinicalTrials.gov's agency class: ``"INDUSTRY"``, ``"NIH"``, ``"OTHER_GOV"``, ...
+    agency_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A study site."""
+
+    #: The facility, or the whole site as one line when the record does not split it.
+    name: str
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +308,7 @@ class Trial:
 
     #: Where this description came from.
     source: SourceRecord
-    #: Full title, without the trailing acronym.
+    #: The title: the brief title where the record has two, without a trailing acronym.
     title: str
     #: The acronym the title ends with in parentheses, e.g. ``"MSCLCTWPOI"``.
     acronym: str | None = None
@@ -201,21 +323,40 @@ class Trial:
     #: The phase as the record writes it, e.g. ``"Phase 1"``.
     phase_text: str | None = None
     start: DatedValue | None = None
+    #: When the last participant was examined for the primary outcome.
+    primary_completion: DatedValue | None = None
     end: DatedValue | None = None
     recruitment_status: RecruitmentStatus | None = None
+    #: Why a study stopped early (terminated, suspended, withdrawn), as written.
+    why_stopped: str | None = None
+    #: The status last known before a study's status became UNKNOWN.
+    last_known_status: RecruitmentStatus | None = None
     enrollment: Enrollment | None = None
     conditions: tuple[Condition, ...] = ()
+    #: MeSH terms the registry assigned to the conditions; may be wrong, never overrides text.
+    condition_mesh: tuple[Code, ...] = ()
+    keywords: tuple[str, ...] = ()
     cell_products: tuple[CellProduct, ...] = ()
+    #: Interventions that are not cell products.
+    interventions: tuple[Intervention, ...] = ()
+    arms: tuple[Arm, ...] = ()
+    #: The official (scientific) title when the record has one beside the brief title.
+    official_title: str | None = None
+    #: ``"INTERVENTIONAL"``, ``"OBSERVATIONAL"`` or ``"EXPANDED_ACCESS"``.
+    study_type: str | None = None
+    design: Design | None = None
+    eligibility: Eligibility | None = None
+    references: tuple[Reference, ...] = ()
     #: Identifiers other than the NCT number and the record id.
     identifiers: tuple[Identifier, ...] = ()
     #: Link to the WHO ICTRP entry.
     ictrp_url: str | None = None
     #: The web page the registry copied the trial from.
     source_url: str | None = None
-    #: Study sites, as written.
-    sites: tuple[str, ...] = ()
-    #: Sponsor organisations, as written.
-    sponsors: tuple[str, ...] = ()
+    #: Study sites.
+    sites: tuple[Location, ...] = ()
+    #: Sponsor and collaborator organisations, lead sponsor first.
+    sponsors: tuple[Sponsor, ...] = ()
     #: Contact institutions or departments (organisations, not people).
     contact_institutions: tuple[str, ...] = ()
     #: Public contact persons. Personal data: kept out of the public graph.
@@ -264,6 +405,9 @@ class Grounding:
     object_source_version: str | None = None
     #: Free-text remarks, e.g. "obsolete DOID:1234 replaced by DOID:5678".
     comment: str | None = None
+    #: Set when another source's coding of the mention (ClinicalTrials.gov's MeSH terms)
+    #: disagrees with this grounding: what it says instead.
+    disagreement: str | None = None
 
     @property
     def grounded(self) -> bool:

@@ -28,6 +28,7 @@ from kg.model import (
     DatedValue,
     GroundedTrial,
     Grounding,
+    Intervention,
     Phase,
     RecruitmentStatus,
     Trial,
@@ -78,6 +79,7 @@ _METHOD = {
     "normalised_label": TRIALKG.NormalisedLabelMatch,
     "related_synonym": TRIALKG.RelatedSynonymMatch,
     "manual_curation": TRIALKG.ManualCuration,
+    "mesh_xref": TRIALKG.MeshCrossReferenceMatch,
 }
 _QuadMaker = Callable[[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal], Quad]
 _DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
@@ -179,7 +181,11 @@ def trial_to_quads(
         yield q(node, TRIALKG.phase, PHASE_NODES[phase])
         if phase in _OBI_PHASE:
             yield q(node, RDF.type, _OBI_PHASE[phase])
-    for prop, dated in ((TRIALKG.startDate, trial.start), (TRIALKG.endDate, trial.end)):
+    for prop, dated in (
+        (TRIALKG.startDate, trial.start),
+        (TRIALKG.primaryCompletionDate, trial.primary_completion),
+        (TRIALKG.endDate, trial.end),
+    ):
         if dated is not None:
             bnode = BlankNode()
             yield q(node, prop, bnode)
@@ -189,6 +195,10 @@ def trial_to_quads(
                 yield q(bnode, TRIALKG.estimated, Literal(dated.estimated))
     if trial.recruitment_status is not None:
         yield q(node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
+    if trial.last_known_status is not None:
+        yield q(node, TRIALKG.lastKnownStatus, _STATUS[trial.last_known_status])
+    if trial.why_stopped:
+        yield q(node, TRIALKG.whyStopped, _string(trial.why_stopped))
     if trial.enrollment is not None:
         prop = {
             True: TRIALKG.targetEnrollment,
@@ -200,16 +210,31 @@ def trial_to_quads(
         yield q(node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
     if trial.source_url and "://" in trial.source_url:
         yield q(node, RDFS.seeAlso, NamedNode(trial.source_url))
+    yield from _study_details(q, node, trial)
     for sponsor in trial.sponsors:
         org = BlankNode()
-        yield q(node, SCHEMA.sponsor, org)
+        role = TRIALKG.collaborator if sponsor.role == "collaborator" else SCHEMA.sponsor
+        yield q(node, role, org)
         yield q(org, RDF.type, SCHEMA.Organization)
-        yield q(org, SCHEMA.name, _string(sponsor))
+        yield q(org, SCHEMA.name, _string(sponsor.name))
+        if sponsor.agency_class:
+            yield q(org, TRIALKG.agencyClass, _string(sponsor.agency_class))
     for site in trial.sites:
         place = BlankNode()
         yield q(node, TRIALKG.studySite, place)
         yield q(place, RDF.type, SCHEMA.Place)
-        yield q(place, SCHEMA.name, _string(site))
+        yield q(place, SCHEMA.name, _string(site.name))
+        if site.city or site.state or site.country:
+            address = BlankNode()
+            yield q(place, SCHEMA.address, address)
+            yield q(address, RDF.type, SCHEMA.PostalAddress)
+            for prop, value in (
+                (SCHEMA.addressLocality, site.city),
+                (SCHEMA.addressRegion, site.state),
+                (SCHEMA.addressCountry, site.country),
+            ):
+                if value:
+                    yield q(address, prop, _string(value))
     for institution in trial.contact_institutions:
         yield q(node, TRIALKG.contactInstitution, _string(institution))
 
@@ -223,11 +248,34 @@ def trial_to_quads(
         if grounding.object_id:
             yield q(node, TRIALKG.condition, OBO.term(grounding.object_id))
 
+    # Arms, by label, so that interventions can point at the arms that receive them.
+    arms: dict[str, NamedNode] = {}
+    for i, arm in enumerate(trial.arms, 1):
+        arm_node = arms.setdefault(arm.label, NamedNode(f"{record}/arm/{i}"))
+        yield q(node, TRIALKG.arm, arm_node)
+        yield q(arm_node, RDF.type, TRIALKG.Arm)
+        yield q(arm_node, RDFS.label, _string(arm.label))
+        if arm.type:
+            yield q(arm_node, TRIALKG.armType, _string(arm.type))
+        if arm.description:
+            yield q(arm_node, DCTERMS.description, _string(arm.description))
+
     # Cell products: an intervention node per product, linked to its CL class.
     for i, (product, grounding) in enumerate(
         zip(trial.cell_products, grounded.cell_products, strict=True), 1
     ):
         yield from _cell_product(q, node, f"{record}/intervention/{i}", product, grounding)
+        yield from _intervention_details(q, NamedNode(f"{record}/intervention/{i}"), product, arms)
+
+    # Other interventions (drugs, devices, procedures, ...): typed, never linked to CL.
+    for i, other in enumerate(trial.interventions, len(trial.cell_products) + 1):
+        intervention = NamedNode(f"{record}/intervention/{i}")
+        yield q(node, TRIALKG.intervention, intervention)
+        yield q(intervention, RDF.type, TRIALKG.Intervention)
+        yield q(intervention, RDFS.label, _string(other.name))
+        if other.description:
+            yield q(intervention, DCTERMS.description, _string(other.description))
+        yield from _intervention_details(q, intervention, other, arms)
 
 
 def _mention(
@@ -245,6 +293,8 @@ def _mention(
     if stated.ontology_ref:
         iri = to_iri(stated.ontology_ref)
         yield q(mention, TRIALKG.statedReference, _iri_or_text(iri or stated.ontology_ref))
+    if grounding.disagreement:
+        yield q(mention, TRIALKG.meshDisagreement, _string(grounding.disagreement))
     if not grounding.object_id:
         yield q(mention, RDF.type, TRIALKG.UngroundedMention)
         if grounding.comment:
@@ -291,6 +341,71 @@ def _cell_product(
         if arm.scope:
             yield q(arm_node, TRIALKG.doseScope, _string(arm.scope))
         yield q(arm_node, TRIALKG.sourceText, _string(arm.source_text))
+
+
+def _study_details(q: _QuadMaker, node: NamedNode, trial: Trial) -> Iterator[Quad]:
+    """Title variants, design, eligibility, keywords, MeSH terms and references."""
+    if trial.official_title:
+        yield q(node, TRIALKG.officialTitle, _string(trial.official_title))
+    codes = [(TRIALKG.studyType, trial.study_type)]
+    if trial.design is not None:
+        codes += [
+            (TRIALKG.allocation, trial.design.allocation),
+            (TRIALKG.interventionModel, trial.design.intervention_model),
+            (TRIALKG.masking, trial.design.masking),
+            (TRIALKG.primaryPurpose, trial.design.primary_purpose),
+        ]
+    eligibility = trial.eligibility
+    if eligibility is not None:
+        codes.append((TRIALKG.eligibleSex, eligibility.sex))
+        for prop, age in (
+            (TRIALKG.minimumAge, eligibility.minimum_age),
+            (TRIALKG.maximumAge, eligibility.maximum_age),
+        ):
+            if age:
+                yield q(node, prop, Literal(age, datatype=XSD.duration))
+        if eligibility.healthy_volunteers is not None:
+            yield q(node, TRIALKG.healthyVolunteers, Literal(eligibility.healthy_volunteers))
+    for prop, code in codes:
+        if code:
+            yield q(node, prop, _string(code))
+    for keyword in trial.keywords:
+        yield q(node, TRIALKG.keyword, _string(keyword))
+    for mesh in trial.condition_mesh:
+        yield q(node, TRIALKG.meshConditionTerm, _string(mesh.label))
+        if mesh.curie:
+            term = NamedNode(f"http://id.nlm.nih.gov/mesh/{mesh.curie.partition(':')[2]}")
+            yield q(node, TRIALKG.meshCondition, term)
+            yield q(term, RDFS.label, _string(mesh.label))
+    for reference in trial.references:
+        if reference.pmid:
+            paper = NamedNode(f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/")
+            prop = TRIALKG.resultReference if reference.type == "RESULT" else DCTERMS.references
+            yield q(node, prop, paper)
+            if reference.citation:
+                yield q(paper, DCTERMS.bibliographicCitation, _string(reference.citation))
+        elif reference.citation:
+            yield q(node, DCTERMS.references, _string(reference.citation))
+
+
+def _intervention_details(
+    q: _QuadMaker,
+    intervention: NamedNode,
+    item: CellProduct | Intervention,
+    arms: dict[str, NamedNode],
+) -> Iterator[Quad]:
+    """Type, other names and arms of an intervention, cell product or not."""
+    kind = item.intervention_type if isinstance(item, CellProduct) else item.type
+    if kind:
+        yield q(intervention, TRIALKG.interventionType, _string(kind))
+    for name in item.other_names:
+        yield q(intervention, TRIALKG.otherName, _string(name))
+    for label in item.arm_labels:
+        arm = arms.get(label)
+        if arm is not None:
+            yield q(intervention, TRIALKG.arm, arm)
+        else:
+            yield q(intervention, TRIALKG.armLabel, _string(label))
 
 
 def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Quad]:

@@ -88,11 +88,12 @@ TRIALKG = ClosedNamespace(
     "trialkg",
     TRIALKG_NS,
     """
-    CellProductIntervention Mention ConditionMention CellTypeMention UngroundedMention
-    Grounding GroundingMethod DatedValue DoseArm Phase RecruitmentStatus OntologyRelease
+    Intervention CellProductIntervention Mention ConditionMention CellTypeMention
+    UngroundedMention Grounding GroundingMethod DatedValue DoseArm Arm Phase RecruitmentStatus
+    OntologyRelease
 
     ExplicitReference DefinitionMatch ExactLabelMatch ExactSynonymMatch CrossReferenceMatch
-    NormalisedLabelMatch RelatedSynonymMatch ManualCuration
+    NormalisedLabelMatch RelatedSynonymMatch ManualCuration MeshCrossReferenceMatch
 
     EarlyPhase1 Phase1 Phase2 Phase3 Phase4 PhaseNotApplicable
 
@@ -104,6 +105,11 @@ TRIALKG = ClosedNamespace(
     startDate endDate date estimated enrollment targetEnrollment actualEnrollment acronym
     nctId secondaryIdentifier ictrpPage studySite contactInstitution statedReference
     grounding groundedTo method matchedText confidence sourceRecord recordChecksum
+    officialTitle studyType allocation interventionModel masking primaryPurpose
+    primaryCompletionDate whyStopped lastKnownStatus keyword meshCondition meshConditionTerm
+    meshDisagreement
+    interventionType otherName arm armType armLabel eligibleSex minimumAge maximumAge
+    healthyVolunteers collaborator agencyClass resultReference
     """,
 )
 
@@ -123,13 +129,13 @@ OWL = ClosedNamespace(
 XSD = ClosedNamespace(
     "xsd",
     "http://www.w3.org/2001/XMLSchema#",
-    "string boolean integer double decimal date dateTime gYear gYearMonth anyURI",
+    "string boolean integer double decimal date dateTime gYear gYearMonth anyURI duration",
 )
 DCTERMS = ClosedNamespace(
     "dcterms",
     "http://purl.org/dc/terms/",
     """title alternative description abstract identifier source license created modified
-    hasVersion bibliographicCitation rightsHolder""",
+    hasVersion bibliographicCitation rightsHolder references""",
 )
 PROV = ClosedNamespace(
     "prov",
@@ -144,7 +150,8 @@ SKOS = ClosedNamespace(
 SCHEMA = ClosedNamespace(
     "schema",
     "http://schema.org/",
-    "MedicalTrial Organization Place name sponsor sameAs",
+    """MedicalTrial Organization Place PostalAddress name sponsor sameAs address
+    addressLocality addressRegion addressCountry""",
 )
 FOAF = ClosedNamespace("foaf", "http://xmlns.com/foaf/0.1/", "primaryTopic")
 OBOINOWL = ClosedNamespace(

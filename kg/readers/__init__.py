@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import kg.readers.ctgov_json as ctgov_json
+import kg.readers.ctgov_xml as ctgov_xml
 import kg.readers.hpscreg as hpscreg
 from kg.errors import RecordError
 from kg.model import Trial
@@ -31,12 +32,14 @@ def _hpscreg(data: bytes, name: str) -> Iterator[Trial | RecordError]:
 READERS: dict[str, Reader] = {
     "hpscreg": _hpscreg,
     "ctgov-json": ctgov_json.read_studies,
+    "ctgov-xml": ctgov_xml.read_xml,
 }
 
 #: File suffixes each format is recognised by (after any ``.gz``).
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "hpscreg": (".txt",),
     "ctgov-json": (".json", ".jsonl", ".ndjson"),
+    "ctgov-xml": (".xml",),
 }
 
 
@@ -52,7 +55,9 @@ def detect_format(name: str, data: bytes = b"") -> str:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] in (b"{", b"["):
         return "ctgov-json"
-    if head and head[:1] != b"<" and b"\x00" not in head:
+    if head[:1] == b"<":
+        return "ctgov-xml"
+    if head and b"\x00" not in head:
         return "hpscreg"  # plain text: the registry-page format is the only text format
     known = ", ".join(f"{s} ({n})" for n, ss in SUFFIXES.items() for s in ss)
     raise RecordError(name, None, None, f"no reader recognises this file; known: {known}")

@@ -2,9 +2,7 @@
 
 Each study becomes a :class:`~kg.model.Trial` or, when it cannot be read, a
 :class:`~kg.errors.RecordError` in the stream, so one bad study never stops the others in the
-same file. The fields mapped so far are those the trial model holds (identifiers, titles,
-texts, phases, dates with ACTUAL/ESTIMATED, status, enrollment, conditions, sponsors and
-collaborators, locations, and cell-product interventions).
+same file. v2 text is Markdown with backslash escapes; it is stored as clean text.
 """
 
 from __future__ import annotations
@@ -18,36 +16,42 @@ from typing import Any
 
 from kg.errors import RecordError
 from kg.model import (
-    CellProduct,
+    Arm,
+    Code,
     Condition,
     DatedValue,
+    Design,
+    Eligibility,
     Enrollment,
     Identifier,
+    Intervention,
+    Location,
     Phase,
-    RecruitmentStatus,
+    Reference,
     SourceRecord,
+    Sponsor,
     Trial,
+)
+from kg.readers.ctgov import (
+    CLASSIC_MESSAGE,
+    CLASSIC_ROOTS,
+    NCT,
+    SOURCE,
+    age_duration,
+    recruitment_status,
+    split_interventions,
+    study_url,
 )
 
 __all__ = ["SOURCE", "read_studies", "study_to_trial"]
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "ctgov"
-_NCT = re.compile(r"^NCT\d{8}$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # v2 text is Markdown; these are its backslash escapes of punctuation ("\>", "\(", "\_").
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~=])")
 _SPACES = re.compile(r"[ \t]+")
-# Words that make an intervention a cell product (CL-grounded) rather than a drug or device.
-_CELL_WORDS = re.compile(
-    r"\b(cells?|stem|msc|mscs|car-?t|nk|rpe|ipsc|hesc|esc|hsct|progenitors?|"
-    r"cardiomyocytes?|hepatocytes?|neurons?|keratinocytes?|chondrocytes?|lymphocytes?|"
-    r"transplant(ation)?)\b",
-    re.IGNORECASE,
-)
-_ESTIMATED = {"ESTIMATED": True, "ACTUAL": False}
-_CELL_TYPES = {"BIOLOGICAL", "GENETIC", "PROCEDURE", "OTHER", "COMBINATION_PRODUCT"}
+_ESTIMATED = {"ESTIMATED": True, "ANTICIPATED": True, "ACTUAL": False}
 
 
 def _text(value: object) -> str | None:
@@ -57,6 +61,14 @@ def _text(value: object) -> str | None:
     cleaned = "\n".join(_SPACES.sub(" ", line).strip() for line in cleaned.splitlines())
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
     return cleaned or None
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for t in (_text(v) for v in _list(value)) if t))
+
+
+def _code(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _get(data: Mapping[str, Any], *path: str) -> Any:
@@ -72,14 +84,187 @@ def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _date(struct: object, *, path: str, record: str, field: str) -> DatedValue | None:
-    if not isinstance(struct, Mapping) or not struct.get("date"):
-        return None
-    value = str(struct["date"])
-    if not _DATE.match(value):
-        raise RecordError(path, record, field, f"expected a date YYYY[-MM[-DD]]; found {value!r}")
-    kind = struct.get("type")
-    return DatedValue(value, estimated=_ESTIMATED.get(str(kind)))
+def _maps(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in _list(value) if isinstance(item, Mapping)]
+
+
+class _Study:
+    """One study's modules, with the file and record names every error needs."""
+
+    def __init__(self, protocol: Mapping[str, Any], *, path: str, record: str) -> None:
+        self.protocol = protocol
+        self.path = path
+        self.record = record
+
+    def module(self, name: str) -> Mapping[str, Any]:
+        found = self.protocol.get(name)
+        return found if isinstance(found, Mapping) else {}
+
+    def error(self, field: str, message: str) -> RecordError:
+        return RecordError(self.path, self.record, field, message)
+
+    def date(self, field: str) -> DatedValue | None:
+        struct = self.module("statusModule").get(field)
+        if not isinstance(struct, Mapping) or not struct.get("date"):
+            return None
+        value = str(struct["date"])
+        if not _DATE.match(value):
+            raise self.error(
+                f"statusModule.{field}", f"expected a date YYYY[-MM[-DD]]; found {value!r}"
+            )
+        return DatedValue(value, estimated=_ESTIMATED.get(str(struct.get("type"))))
+
+    def enrollment(self) -> Enrollment | None:
+        info = self.module("designModule").get("enrollmentInfo")
+        if not isinstance(info, Mapping) or info.get("count") is None:
+            return None
+        count = info["count"]
+        if isinstance(count, bool) or not isinstance(count, int | str):
+            count = None
+        try:
+            number = int(count) if count is not None else -1
+        except ValueError:
+            number = -1
+        if number < 0:
+            raise self.error(
+                "designModule.enrollmentInfo.count",
+                f"expected a whole number; found {info['count']!r}",
+            )
+        return Enrollment(number, _ESTIMATED.get(str(info.get("type"))))
+
+    def phases(self) -> tuple[Phase, ...]:
+        phases = []
+        for code in _list(self.module("designModule").get("phases")):
+            try:
+                phases.append(Phase(code))
+            except ValueError:
+                logger.warning(
+                    "%s, study %s, field 'designModule.phases': unknown phase %r",
+                    self.path,
+                    self.record,
+                    code,
+                )
+        return tuple(dict.fromkeys(phases))
+
+    def identifiers(self) -> tuple[Identifier, ...]:
+        ident = self.module("identificationModule")
+        found = []
+        org = _get(ident, "orgStudyIdInfo", "id")
+        if isinstance(org, str) and org.strip():
+            found.append(Identifier(org.strip(), "org study id"))
+        for secondary in _maps(ident.get("secondaryIdInfos")):
+            if secondary.get("id"):
+                scheme = secondary.get("type") or secondary.get("domain")
+                found.append(
+                    Identifier(str(secondary["id"]).strip(), str(scheme) if scheme else None)
+                )
+        return tuple(found)
+
+    def sponsors(self) -> tuple[Sponsor, ...]:
+        module = self.module("sponsorCollaboratorsModule")
+        found = []
+        lead = module.get("leadSponsor")
+        for role, org in [("lead", lead)] + [
+            ("collaborator", c) for c in _list(module.get("collaborators"))
+        ]:
+            if isinstance(org, Mapping) and _text(org.get("name")):
+                found.append(Sponsor(str(_text(org["name"])), role, _code(org.get("class"))))
+        return tuple(found)
+
+    def locations(self) -> tuple[Location, ...]:
+        found = []
+        for place in _maps(self.module("contactsLocationsModule").get("locations")):
+            city, country = _text(place.get("city")), _text(place.get("country"))
+            name = _text(place.get("facility")) or ", ".join(filter(None, [city, country]))
+            if name:
+                found.append(Location(name, city, _text(place.get("state")), country))
+        return tuple(found)
+
+    def design(self) -> Design | None:
+        module = self.module("designModule")
+        info = module.get("designInfo")
+        if not isinstance(info, Mapping):
+            return None
+        design = Design(
+            allocation=_code(info.get("allocation")),
+            intervention_model=_code(info.get("interventionModel")),
+            masking=_code(_get(info, "maskingInfo", "masking")),
+            primary_purpose=_code(info.get("primaryPurpose")),
+        )
+        return design if design != Design() else None
+
+    def eligibility(self) -> Eligibility | None:
+        module = self.module("eligibilityModule")
+        if not module:
+            return None
+        ages = {}
+        for key in ("minimumAge", "maximumAge"):
+            try:
+                ages[key] = age_duration(_code(module.get(key)))
+            except ValueError as exc:
+                raise self.error(f"eligibilityModule.{key}", str(exc)) from None
+        healthy = module.get("healthyVolunteers")
+        return Eligibility(
+            sex=_code(module.get("sex")),
+            minimum_age=ages["minimumAge"],
+            maximum_age=ages["maximumAge"],
+            healthy_volunteers=healthy if isinstance(healthy, bool) else None,
+        )
+
+    def interventions(self) -> tuple[Intervention, ...]:
+        found = []
+        module = self.module("armsInterventionsModule")
+        for item in _maps(module.get("interventions")):
+            name = _text(item.get("name"))
+            if name:
+                found.append(
+                    Intervention(
+                        name=name,
+                        type=_code(item.get("type")),
+                        description=_text(item.get("description")),
+                        other_names=_texts(item.get("otherNames")),
+                        arm_labels=_texts(item.get("armGroupLabels")),
+                    )
+                )
+        return tuple(found)
+
+    def arms(self) -> tuple[Arm, ...]:
+        found = []
+        for item in _maps(self.module("armsInterventionsModule").get("armGroups")):
+            label = _text(item.get("label"))
+            if label:
+                found.append(
+                    Arm(
+                        label=label,
+                        type=_code(item.get("type")),
+                        description=_text(item.get("description")),
+                        intervention_names=_texts(item.get("interventionNames")),
+                    )
+                )
+        return tuple(found)
+
+    def references(self) -> tuple[Reference, ...]:
+        found = []
+        for item in _maps(self.module("referencesModule").get("references")):
+            pmid = str(item["pmid"]).strip() if item.get("pmid") is not None else None
+            if pmid and not pmid.isdigit():
+                raise self.error(
+                    "referencesModule.references.pmid", f"expected digits; found {pmid!r}"
+                )
+            citation = _text(item.get("citation"))
+            if pmid or citation:
+                found.append(Reference(pmid, _code(item.get("type")), citation))
+        return tuple(found)
+
+
+def _mesh(study: Mapping[str, Any]) -> tuple[Code, ...]:
+    meshes = _get(study, "derivedSection", "conditionBrowseModule", "meshes")
+    found = []
+    for mesh in _maps(meshes):
+        term, mesh_id = _text(mesh.get("term")), _code(mesh.get("id"))
+        if term:
+            found.append(Code(term, f"MESH:{mesh_id}" if mesh_id else None))
+    return tuple(dict.fromkeys(found))
 
 
 def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Trial:
@@ -97,122 +282,57 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
         )
     nct = _get(protocol, "identificationModule", "nctId")
     record = nct if isinstance(nct, str) else f"#{index + 1}"
-    if not isinstance(nct, str) or not _NCT.match(nct):
-        raise RecordError(
-            path,
-            record,
-            "identificationModule.nctId",
-            f"expected NCT followed by 8 digits; found {nct!r}",
+    s = _Study(protocol, path=path, record=record)
+    if not isinstance(nct, str) or not NCT.match(nct):
+        raise s.error(
+            "identificationModule.nctId", f"expected NCT followed by 8 digits; found {nct!r}"
         )
-    ident = protocol.get("identificationModule") or {}
-    title = _text(ident.get("briefTitle")) or _text(ident.get("officialTitle"))
+    ident = s.module("identificationModule")
+    status = s.module("statusModule")
+    brief, official = _text(ident.get("briefTitle")), _text(ident.get("officialTitle"))
+    title = brief or official
     if not title:
-        raise RecordError(path, record, "identificationModule.briefTitle", "no title")
-    status = protocol.get("statusModule") or {}
-    design = protocol.get("designModule") or {}
-    phases = []
-    for code in _list(design.get("phases")):
-        try:
-            phases.append(Phase(code))
-        except ValueError:
-            logger.warning(
-                "%s, study %s, field 'designModule.phases': unknown phase %r", path, record, code
-            )
+        raise s.error("identificationModule.briefTitle", "no title")
     overall = status.get("overallStatus")
-    recruitment = None
-    if isinstance(overall, str):
-        try:
-            recruitment = RecruitmentStatus(overall)
-        except ValueError:
-            logger.info(
-                "%s, study %s: status %r is not a recruitment status", path, record, overall
-            )
-    enrollment = None
-    info = design.get("enrollmentInfo")
-    if isinstance(info, Mapping) and info.get("count") is not None:
-        try:
-            count = int(info["count"])
-        except (TypeError, ValueError):
-            raise RecordError(
-                path,
-                record,
-                "designModule.enrollmentInfo.count",
-                f"expected a whole number; found {info['count']!r}",
-            ) from None
-        enrollment = Enrollment(count, _ESTIMATED.get(str(info.get("type"))))
-    identifiers = []
-    org = _get(ident, "orgStudyIdInfo", "id")
-    if isinstance(org, str) and org.strip():
-        identifiers.append(Identifier(org.strip(), "org study id"))
-    for secondary in _list(ident.get("secondaryIdInfos")):
-        if isinstance(secondary, Mapping) and secondary.get("id"):
-            scheme = secondary.get("type") or secondary.get("domain")
-            identifiers.append(
-                Identifier(str(secondary["id"]).strip(), str(scheme) if scheme else None)
-            )
-    conditions = tuple(
-        Condition(label=text)
-        for text in (_text(c) for c in _list(_get(protocol, "conditionsModule", "conditions")))
-        if text
-    )
-    sponsors = []
-    lead = _get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")
-    if isinstance(lead, str):
-        sponsors.append(lead.strip())
-    for collaborator in _list(_get(protocol, "sponsorCollaboratorsModule", "collaborators")):
-        if isinstance(collaborator, Mapping) and collaborator.get("name"):
-            sponsors.append(str(collaborator["name"]).strip())
-    sites = []
-    for location in _list(_get(protocol, "contactsLocationsModule", "locations")):
-        if isinstance(location, Mapping):
-            parts = [location.get(k) for k in ("facility", "city", "country")]
-            site = ", ".join(str(p).strip() for p in parts if p)
-            if site:
-                sites.append(site)
-    products = []
-    for intervention in _list(_get(protocol, "armsInterventionsModule", "interventions")):
-        if not isinstance(intervention, Mapping):
-            continue
-        name = _text(intervention.get("name"))
-        text = " ".join(filter(None, [name, _text(intervention.get("description"))]))
-        if name and intervention.get("type") in _CELL_TYPES and _CELL_WORDS.search(text):
-            products.append(
-                CellProduct(label=name, description=_text(intervention.get("description")))
-            )
+    products, others = split_interventions(s.interventions())
+    design = s.module("designModule")
+    conditions = s.module("conditionsModule")
     return Trial(
         source=SourceRecord(
             SOURCE,
             nct,
             path,
-            url=f"https://clinicaltrials.gov/study/{nct}",
+            url=study_url(nct),
             sha256=hashlib.sha256(json.dumps(study, sort_keys=True).encode("utf-8")).hexdigest(),
         ),
         title=title,
+        official_title=official if official != title else None,
         acronym=_text(ident.get("acronym")),
         nct_id=nct,
         summary=_text(_get(protocol, "descriptionModule", "briefSummary")),
         description=_text(_get(protocol, "descriptionModule", "detailedDescription")),
-        phases=tuple(dict.fromkeys(phases)),
+        phases=s.phases(),
         phase_text=", ".join(str(p) for p in _list(design.get("phases"))) or None,
-        start=_date(
-            status.get("startDateStruct"),
-            path=path,
-            record=record,
-            field="statusModule.startDateStruct",
-        ),
-        end=_date(
-            status.get("completionDateStruct"),
-            path=path,
-            record=record,
-            field="statusModule.completionDateStruct",
-        ),
-        recruitment_status=recruitment,
-        enrollment=enrollment,
-        conditions=conditions,
-        cell_products=tuple(products),
-        identifiers=tuple(identifiers),
-        sponsors=tuple(sponsors),
-        sites=tuple(sites),
+        study_type=_code(design.get("studyType")),
+        design=s.design(),
+        start=s.date("startDateStruct"),
+        primary_completion=s.date("primaryCompletionDateStruct"),
+        end=s.date("completionDateStruct"),
+        recruitment_status=recruitment_status(overall if isinstance(overall, str) else None),
+        why_stopped=_text(status.get("whyStopped")),
+        last_known_status=recruitment_status(_code(status.get("lastKnownStatus"))),
+        enrollment=s.enrollment(),
+        conditions=tuple(Condition(label=text) for text in _texts(conditions.get("conditions"))),
+        condition_mesh=_mesh(study),
+        keywords=_texts(conditions.get("keywords")),
+        cell_products=products,
+        interventions=others,
+        arms=s.arms(),
+        eligibility=s.eligibility(),
+        references=s.references(),
+        identifiers=s.identifiers(),
+        sponsors=s.sponsors(),
+        sites=s.locations(),
     )
 
 
@@ -227,6 +347,11 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
     studies: list[Any]
     try:
         document = json.loads(text)
+        classic = CLASSIC_ROOTS.intersection(document) if isinstance(document, Mapping) else ()
+        if classic or (isinstance(document, Mapping) and "ProtocolSection" in document):
+            root = next(iter(classic), "ProtocolSection")
+            yield RecordError(name, None, None, CLASSIC_MESSAGE.format(root=root))
+            return
         if isinstance(document, Mapping) and isinstance(document.get("studies"), list):
             studies = document["studies"]
         elif isinstance(document, list):

@@ -36,9 +36,11 @@ from kg.model import (
     DatedValue,
     Enrollment,
     Identifier,
+    Location,
     Phase,
     RecruitmentStatus,
     SourceRecord,
+    Sponsor,
     Trial,
 )
 from kg.readers.dosing import find_dose_arms
@@ -555,8 +557,8 @@ def _trial(state: _State, title_line: str) -> Trial:
         identifiers=tuple(_identifier(v) for v in state.identifiers),
         ictrp_url=state.values.get("ICTRP weblink"),
         source_url=state.values.get("Source weblink"),
-        sites=tuple(s for s in [state.values.get("Study sites")] if s),
-        sponsors=tuple(state.sponsors),
+        sites=tuple(Location(s) for s in [state.values.get("Study sites")] if s),
+        sponsors=tuple(Sponsor(name) for name in state.sponsors),
         contact_institutions=tuple(
             s for s in [state.values.get("Contact institutions/departments")] if s
         ),

@@ -14,16 +14,24 @@ from rdflib.compare import graph_diff, to_isomorphic
 
 from kg.grounding import ground
 from kg.model import (
+    Arm,
     CellProduct,
+    Code,
     Condition,
     DatedValue,
+    Design,
     DoseArm,
+    Eligibility,
     Enrollment,
     GroundedTrial,
     Grounding,
+    Intervention,
+    Location,
     MentionKind,
     Phase,
+    Reference,
     SourceRecord,
+    Sponsor,
     Trial,
 )
 from kg.ontology.terms import TermIndex
@@ -177,9 +185,64 @@ def trials(draw: st.DrawFn) -> GroundedTrial:
         phases=tuple(draw(st.sets(st.sampled_from(list(Phase)), max_size=2))),
         start=draw(st.none() | _dates.map(lambda d: DatedValue(d.isoformat(), estimated=True))),
         enrollment=draw(st.none() | st.integers(0, 10**5).map(Enrollment)),
-        sponsors=tuple(draw(st.lists(_text, max_size=2))),
+        sponsors=tuple(
+            Sponsor(name, role, agency)
+            for name, role, agency in draw(
+                st.lists(
+                    st.tuples(
+                        _text, st.sampled_from([None, "lead", "collaborator"]), st.none() | _text
+                    ),
+                    max_size=2,
+                )
+            )
+        ),
+        sites=tuple(
+            Location(name, city, None, country)
+            for name, city, country in draw(
+                st.lists(st.tuples(_text, st.none() | _text, st.none() | _text), max_size=2)
+            )
+        ),
         conditions=conditions,
+        condition_mesh=tuple(
+            Code(label, draw(st.none() | st.from_regex(r"MESH:D\d{6}", fullmatch=True)))
+            for label in draw(st.lists(_text, max_size=2))
+        ),
+        keywords=tuple(draw(st.lists(_text, max_size=2))),
         cell_products=products,
+        interventions=tuple(
+            Intervention(name, kind, None, other_names=tuple(others), arm_labels=tuple(arms))
+            for name, kind, others, arms in draw(
+                st.lists(
+                    st.tuples(
+                        _text,
+                        st.none() | st.sampled_from(["DRUG", "DEVICE"]),
+                        st.lists(_text, max_size=2),
+                        st.lists(st.sampled_from(["A", "B", "C"]), max_size=2),
+                    ),
+                    max_size=2,
+                )
+            )
+        ),
+        arms=tuple(Arm(label) for label in draw(st.lists(st.sampled_from(["A", "B"]), max_size=2))),
+        design=draw(st.none() | st.builds(Design, allocation=st.just("RANDOMIZED"))),
+        eligibility=draw(
+            st.none()
+            | st.builds(
+                Eligibility,
+                sex=st.sampled_from(["ALL", "FEMALE"]),
+                minimum_age=st.none() | st.integers(0, 99).map(lambda n: f"P{n}Y"),
+                healthy_volunteers=st.none() | st.booleans(),
+            )
+        ),
+        references=tuple(
+            Reference(pmid, "RESULT", citation)
+            for pmid, citation in draw(
+                st.lists(
+                    st.tuples(st.none() | st.from_regex(r"[1-9]\d{3,7}", fullmatch=True), _text),
+                    max_size=2,
+                )
+            )
+        ),
     )
 
     def grounding(kind: MentionKind, label: str) -> Grounding:

@@ -13,7 +13,19 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import RecordError
-from kg.model import DatedValue, Enrollment, Phase, RecruitmentStatus, Trial
+from kg.model import (
+    Arm,
+    Code,
+    DatedValue,
+    Design,
+    Enrollment,
+    Intervention,
+    Location,
+    Phase,
+    RecruitmentStatus,
+    Sponsor,
+    Trial,
+)
 from kg.pipeline import build
 from kg.queries import load_queries, run_named
 from kg.readers import read_trials
@@ -42,8 +54,25 @@ def test_one_study_maps_to_the_trial_model() -> None:
     assert trial.recruitment_status is RecruitmentStatus.UNKNOWN
     assert trial.enrollment == Enrollment(28, estimated=True)
     assert [c.label for c in trial.conditions] == ["Primary Ovarian Insufficiency"]
-    assert trial.sponsors == ("Chinese Academy of Sciences",)
-    assert trial.sites == ("Institute of Zoology, Chinese Academy of Sciences, Beijing, China",)
+    assert trial.sponsors == (Sponsor("Chinese Academy of Sciences", "lead", "OTHER_GOV"),)
+    assert trial.sites == (
+        Location("Institute of Zoology, Chinese Academy of Sciences", "Beijing", None, "China"),
+    )
+    assert trial.official_title is not None and trial.official_title.startswith("Safety and")
+    assert trial.last_known_status is RecruitmentStatus.RECRUITING
+    assert trial.primary_completion == DatedValue("2020-12-31", estimated=True)
+    assert trial.study_type == "INTERVENTIONAL"
+    assert trial.design == Design("RANDOMIZED", "PARALLEL", "NONE")
+    assert trial.keywords == ("POI", "stem cell")
+    assert trial.condition_mesh == (Code("Primary Ovarian Insufficiency", "MESH:D016649"),)
+    assert trial.arms == (
+        Arm("low dose", "EXPERIMENTAL", None, ("Biological: mesenchymal stem cells",)),
+    )
+    (product,) = trial.cell_products
+    assert (product.intervention_type, product.arm_labels) == ("BIOLOGICAL", ("low dose",))
+    assert trial.interventions == (
+        Intervention("Estradiol valerate", "DRUG", "Hormone replacement."),
+    )
     assert ("IOZ ChineseAS POI-2", "org study id") in [
         (i.value, i.scheme) for i in trial.identifiers
     ]

@@ -54,7 +54,7 @@ def test_table_layout_with_pipes_and_padding() -> None:
     assert trial.start.estimated is False
     assert [c.label for c in trial.conditions] == ["age related macular degeneration"]
     assert trial.nct_id == "NCT02590692"
-    assert trial.sponsors == (
+    assert tuple(s.name for s in trial.sponsors) == (
         "Regenerative Patch Technologies",
         "California Institute for Regenerative Medicine",
     )
@@ -159,4 +159,4 @@ def test_condition_links_to_other_ontologies(
 def test_record_cut_off_mid_line_in_a_table() -> None:
     cut = TABLE_RECORD[: TABLE_RECORD.index("California") + 5]
     trial = parse(cut)
-    assert trial.sponsors == ("Regenerative Patch Technologies", "Calif")
+    assert tuple(s.name for s in trial.sponsors) == ("Regenerative Patch Technologies", "Calif")

@@ -1,0 +1,147 @@
+"""What the two ClinicalTrials.gov readers share: codes, ages, and telling cell products apart.
+
+The API v2 JSON and the legacy XML say the same things in different spellings: ``"PHASE1"`` and
+``"Phase 1"``, ``"ACTIVE_NOT_RECRUITING"`` and ``"Active, not recruiting"``, ``"18 Years"`` in
+both. These helpers bring both to the trial model's codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from kg.model import CellProduct, Intervention, RecruitmentStatus
+
+__all__ = [
+    "CLASSIC_MESSAGE",
+    "CLASSIC_ROOTS",
+    "NCT",
+    "SOURCE",
+    "age_duration",
+    "as_code",
+    "is_cell_product",
+    "recruitment_status",
+    "split_interventions",
+    "study_url",
+]
+
+SOURCE = "ctgov"
+NCT = re.compile(r"^NCT\d{8}$")
+
+#: Root elements of the classic API (retired in 2024), in XML and JSON alike.
+CLASSIC_ROOTS = frozenset(
+    {"FullStudiesResponse", "StudyFieldsResponse", "FieldValuesResponse", "FullStudy", "Study"}
+)
+CLASSIC_MESSAGE = (
+    "this is the retired ClinicalTrials.gov classic API format ({root}), which trialkg does "
+    "not read; download the study as API v2 JSON (https://clinicaltrials.gov/api/v2/studies/"
+    "NCT...) or as legacy <clinical_study> XML instead"
+)
+
+# Intervention types that can be a cell product; drugs, devices, radiation, dietary supplements
+# and behavioural interventions never are.
+_CELL_TYPES = {"BIOLOGICAL", "GENETIC", "PROCEDURE", "OTHER", "COMBINATION_PRODUCT"}
+# Words that make such an intervention a cell product: cells, named cell therapies and the
+# usual abbreviations (MSC, CAR-T, NK, RPE, iPSC, hESC, HSCT, TIL, DC).
+_CELL_WORDS = re.compile(
+    r"\b(cells?|stem|stromal|mscs?|car-?t|car-?nk|nk|tils?|rpe|ipscs?|hescs?|escs?|hscts?|"
+    r"progenitors?|cardiomyocytes?|hepatocytes?|neurons?|keratinocytes?|chondrocytes?|"
+    r"fibroblasts?|lymphocytes?|dendritic|macrophages?|islets?|"
+    r"(bone marrow|cord blood|stem cell|hematopoietic|islet) transplant(ation)?)\b",
+    re.IGNORECASE,
+)
+# Words that say an intervention is about cells without administering them.
+_NOT_A_PRODUCT = re.compile(
+    r"\b(cell[- ]free|exosomes?|extracellular vesicles?|secretome|conditioned medium|"
+    r"cell count|sickle cell|cell lines? screening)\b",
+    re.IGNORECASE,
+)
+_AGE = re.compile(r"^\s*(\d+)\s*(year|month|week|day|hour|minute)s?\s*(old)?\s*$", re.IGNORECASE)
+_AGE_UNIT = {"year": "Y", "month": "M", "week": "W", "day": "D", "hour": "TH", "minute": "TM"}
+
+
+def as_code(text: str) -> str:
+    """A ClinicalTrials.gov value as its API v2 code.
+
+    >>> as_code("Active, not recruiting")
+    'ACTIVE_NOT_RECRUITING'
+    >>> as_code("Phase 1/Phase 2")
+    'PHASE_1/PHASE_2'
+    """
+    return re.sub(r"[^A-Z0-9/]+", "_", text.strip().upper()).strip("_")
+
+
+def recruitment_status(text: str | None) -> RecruitmentStatus | None:
+    """The recruitment status a code or legacy wording stands for, else None.
+
+    >>> recruitment_status("Enrolling by invitation")
+    <RecruitmentStatus.ENROLLING_BY_INVITATION: 'ENROLLING_BY_INVITATION'>
+    """
+    if not text:
+        return None
+    try:
+        return RecruitmentStatus(as_code(text))
+    except ValueError:
+        return None
+
+
+def age_duration(text: str | None) -> str | None:
+    """An age limit as an ISO 8601 duration; None for no limit ("N/A") or no text.
+
+    >>> age_duration("18 Years"), age_duration("6 Months"), age_duration("N/A")
+    ('P18Y', 'P6M', None)
+
+    :raises ValueError: for text that is neither an age nor "N/A".
+    """
+    if text is None or text.strip().upper() in ("", "N/A", "NA", "NONE"):
+        return None
+    match = _AGE.match(text)
+    if not match:
+        raise ValueError(f"expected an age such as '18 Years' or 'N/A'; found {text!r}")
+    unit = _AGE_UNIT[match.group(2).lower()]
+    number = int(match.group(1))
+    return f"PT{number}{unit[1]}" if unit.startswith("T") else f"P{number}{unit}"
+
+
+def is_cell_product(kind: str | None, name: str, description: str | None = None) -> bool:
+    """Whether an intervention administers cells (and so grounds to CL).
+
+    >>> is_cell_product("BIOLOGICAL", "Human umbilical cord MSCs")
+    True
+    >>> is_cell_product("DRUG", "Cyclophosphamide")
+    False
+    >>> is_cell_product("BIOLOGICAL", "MSC-derived exosomes")
+    False
+    """
+    if kind is not None and as_code(kind) not in _CELL_TYPES:
+        return False
+    if _NOT_A_PRODUCT.search(name):
+        return False
+    return bool(_CELL_WORDS.search(name) or (description and _CELL_WORDS.search(description)))
+
+
+def split_interventions(
+    items: Iterable[Intervention],
+) -> tuple[tuple[CellProduct, ...], tuple[Intervention, ...]]:
+    """Interventions split into cell products (for CL) and the others (drugs, devices, ...)."""
+    products: list[CellProduct] = []
+    others: list[Intervention] = []
+    for item in items:
+        if is_cell_product(item.type, item.name, item.description):
+            products.append(
+                CellProduct(
+                    label=item.name,
+                    description=item.description,
+                    intervention_type=item.type,
+                    other_names=item.other_names,
+                    arm_labels=item.arm_labels,
+                )
+            )
+        else:
+            others.append(item)
+    return tuple(products), tuple(others)
+
+
+def study_url(nct: str) -> str:
+    """The study's page on ClinicalTrials.gov."""
+    return f"https://clinicaltrials.gov/study/{nct}"
