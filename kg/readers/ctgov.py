@@ -76,11 +76,14 @@ def recruitment_status(text: str | None) -> RecruitmentStatus | None:
 
     >>> recruitment_status("Enrolling by invitation")
     <RecruitmentStatus.ENROLLING_BY_INVITATION: 'ENROLLING_BY_INVITATION'>
+    >>> recruitment_status("Unknown status")
+    <RecruitmentStatus.UNKNOWN: 'UNKNOWN'>
     """
     if not text:
         return None
+    code = as_code(text)
     try:
-        return RecruitmentStatus(as_code(text))
+        return RecruitmentStatus("UNKNOWN" if code == "UNKNOWN_STATUS" else code)
     except ValueError:
         return None
 
