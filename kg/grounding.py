@@ -16,6 +16,10 @@ xref                0.85        the record gives another vocabulary's id (MeSH, 
 normalised_label    0.80        equal after dropping punctuation, plurals, Greek letters
 mesh_xref           0.75        no text match; ClinicalTrials.gov's MeSH coding of the study
                                 names a descriptor that is a cross-reference of one term
+contained_label     0.70        cell types only: the longest label or EXACT synonym inside
+                                the mention, rightmost first ("iPSC-derived RPE cells" ->
+                                retinal pigment epithelial cell), after spelling out the
+                                usual abbreviations (MSC, NK, RPE, HSC(T), iPSC, hESC, CAR-T)
 related_synonym     0.60        a NARROW, BROAD or RELATED synonym
 manual_curation     1.00        a curator's decision (an overrides file) wins over all
 ==================  ==========  ==========================================================
@@ -67,6 +71,7 @@ CONFIDENCE: dict[str, float] = {
     "xref": 0.85,
     "normalised_label": 0.80,
     "related_synonym": 0.60,
+    "contained_label": 0.70,
     "manual_curation": 1.00,
     "mesh_xref": 0.75,
 }
@@ -80,6 +85,7 @@ _JUSTIFICATION = {
     "exact_synonym": "semapv:LexicalMatching",
     "normalised_label": "semapv:LexicalMatching",
     "related_synonym": "semapv:LexicalMatching",
+    "contained_label": "semapv:LexicalMatching",
     "xref": "semapv:MappingChaining",
     "manual_curation": "semapv:ManualMappingCuration",
     "mesh_xref": "semapv:MappingChaining",
@@ -100,6 +106,22 @@ _GREEK = {
     "ω": "omega",
 }
 _NON_WORD = re.compile(r"[^\w]+")
+# Abbreviations of cell types in intervention names, spelt out (on loose text: lower case,
+# no punctuation, no plural "s"), before looking for a cell type inside the name.
+_CELL_ABBREVIATIONS = [
+    (re.compile(r"\bcar t( cell)?\b"), "t cell"),
+    (re.compile(r"\bcar nk( cell)?\b|\bnk( cell)?\b"), "natural killer cell"),
+    (re.compile(r"\bmsc( cell)?\b"), "mesenchymal stem cell"),
+    (re.compile(r"\brpe( cell)?\b"), "retinal pigment epithelial cell"),
+    (re.compile(r"\bhsct?( cell)?\b"), "hematopoietic stem cell"),
+    (re.compile(r"\bipsc( cell)?\b"), "induced pluripotent stem cell"),
+    (re.compile(r"\bh?esc( cell)?\b"), "embryonic stem cell"),
+    (re.compile(r"\btreg( cell)?\b"), "regulatory t cell"),
+    (re.compile(r"\bdc( cell)?\b"), "dendritic cell"),
+]
+_FROM = re.compile(r"\b(?:derived |differentiated |generated )?from\b")
+# Too general to stand for a cell product on their own.
+_TOO_GENERAL = {"cell", "stem cell", "native cell"}
 _CURIE_MENTION = re.compile(r"^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9][\w.]*$")
 
 
@@ -313,7 +335,44 @@ def ground_mention(
         result = made(curie, method, matched, confidence, comment)
         logger.debug("%r -> %s by %s (%.2f)", label, result.object_id, method, result.confidence)
         return result
+    if kind is MentionKind.CELL_TYPE:
+        contained = _contained_term(matcher, label)
+        if contained is not None:
+            curie, words = contained
+            return made(
+                curie,
+                "contained_label",
+                words,
+                CONFIDENCE["contained_label"],
+                f"the mention contains '{words}'",
+            )
     return _unmatched(kind, label, "none", None)
+
+
+def _contained_term(matcher: _Matcher, label: str) -> tuple[str, str] | None:
+    """The term whose label or EXACT synonym appears in the mention, with the words matched.
+
+    English puts the head noun last ("iPSC-derived retinal pigment epithelial cells"), so the
+    match that ends furthest right wins, then the longest; several terms for those same words
+    is ambiguous (None).
+    """
+    text = _loose(label)
+    # "cardiomyocytes derived from iPSCs": what comes after "from" is the source, not the product.
+    head = _FROM.split(text)[0].strip()
+    text = head or text
+    for pattern, expansion in _CELL_ABBREVIATIONS:
+        text = pattern.sub(expansion, text)
+    words = text.split()
+    table = matcher.loose_labels()
+    for end in range(len(words), 0, -1):
+        for start in range(end):
+            phrase = " ".join(words[start:end])
+            if phrase in _TOO_GENERAL:
+                continue
+            found = _prefer_live(matcher.index, matcher._keep(table.get(phrase, ())))
+            if found:
+                return (found[0], phrase) if len(found) == 1 else None
+    return None
 
 
 def _unmatched(kind: MentionKind, label: str, method: str, comment: str | None) -> Grounding:

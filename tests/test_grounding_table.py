@@ -71,7 +71,16 @@ TABLE = [
     (X, "MSC", None, "CL:0000134", "related_synonym"),
     (X, "mesenchymal stromal cell", None, "CL:0000134", "related_synonym"),
     (X, "erythroid stem cell", None, None, "ambiguous"),
-    (X, "RPE cells", None, None, "none"),
+    # intervention names: the cell type inside, abbreviations spelt out, the head noun last
+    (X, "RPE cells", None, "CL:0002586", "contained_label"),
+    (X, "iPSC-derived retinal pigment epithelial cells", None, "CL:0002586", "contained_label"),
+    (X, "Human umbilical cord MSCs", None, "CL:0000134", "contained_label"),
+    (X, "autologous CAR T cells", None, "CL:0000084", "contained_label"),
+    (X, "allogeneic HSCT", None, "CL:0000037", "contained_label"),
+    (X, "hESC-derived dopaminergic neurons", None, "CL:0000700", "contained_label"),
+    (X, "cardiomyocytes derived from iPSC", None, "CL:0000746", "contained_label"),
+    (X, "autologous bone marrow stem cells", None, None, "none"),  # "stem cell": too general
+    (X, "Estradiol valerate", None, None, "none"),
     # a condition is never grounded to a cell type, nor the other way round
     (C, "mesenchymal stem cell", None, None, "none"),
     (X, "primary ovarian insufficiency", None, None, "none"),

@@ -78,6 +78,7 @@ _METHOD = {
     "xref": TRIALKG.CrossReferenceMatch,
     "normalised_label": TRIALKG.NormalisedLabelMatch,
     "related_synonym": TRIALKG.RelatedSynonymMatch,
+    "contained_label": TRIALKG.ContainedLabelMatch,
     "manual_curation": TRIALKG.ManualCuration,
     "mesh_xref": TRIALKG.MeshCrossReferenceMatch,
 }
