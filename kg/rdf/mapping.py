@@ -36,6 +36,7 @@ from kg.model import (
 from kg.rdf.vocab import DCTERMS, FOAF, OBO, PROV, RDF, RDFS, SCHEMA, TRIALKG, XSD
 
 __all__ = [
+    "METHOD_NODES",
     "PHASE_NODES",
     "Graphs",
     "contact_quads",
@@ -70,7 +71,7 @@ _STATUS = {
     RecruitmentStatus.WITHDRAWN: TRIALKG.Withdrawn,
     RecruitmentStatus.UNKNOWN: TRIALKG.UnknownStatus,
 }
-_METHOD = {
+METHOD_NODES = {
     "explicit_reference": TRIALKG.ExplicitReference,
     "definition": TRIALKG.DefinitionMatch,
     "exact_label": TRIALKG.ExactLabelMatch,
@@ -305,7 +306,7 @@ def _mention(
     yield q(mention, TRIALKG.grounding, record)
     yield q(record, RDF.type, TRIALKG.Grounding)
     yield q(record, TRIALKG.groundedTo, OBO.term(grounding.object_id))
-    yield q(record, TRIALKG.method, _METHOD[grounding.method])
+    yield q(record, TRIALKG.method, METHOD_NODES[grounding.method])
     yield q(record, TRIALKG.confidence, Literal(str(grounding.confidence), datatype=XSD.decimal))
     if grounding.matched_text:
         yield q(record, TRIALKG.matchedText, _string(grounding.matched_text))

@@ -11,6 +11,7 @@ import rdflib
 
 from kg.grounding import CONFIDENCE
 from kg.model import Phase, RecruitmentStatus
+from kg.rdf.mapping import METHOD_NODES
 from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG
 
 from conftest import PROJECT
@@ -29,16 +30,7 @@ CC_BY = rdflib.URIRef("http://creativecommons.org/licenses/by/4.0/")
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 
 # Grounding method (as kg/grounding.py names it) -> its individual in the vocabulary.
-METHODS = {
-    "explicit_reference": TRIALKG.ExplicitReference,
-    "definition": TRIALKG.DefinitionMatch,
-    "exact_label": TRIALKG.ExactLabelMatch,
-    "exact_synonym": TRIALKG.ExactSynonymMatch,
-    "xref": TRIALKG.CrossReferenceMatch,
-    "normalised_label": TRIALKG.NormalisedLabelMatch,
-    "related_synonym": TRIALKG.RelatedSynonymMatch,
-    "manual_curation": TRIALKG.ManualCuration,
-}
+METHODS = METHOD_NODES
 
 
 def _local(term: ox.NamedNode) -> str:
