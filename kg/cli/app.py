@@ -63,21 +63,23 @@ def _store_options(command: F) -> F:
     @functools.wraps(command)
     def with_store(
         *args: Any,
-        store: str | None,
+        store: str,
         store_query: str | None,
         store_update: str | None,
         store_gsp: str | None,
         **kwargs: Any,
     ) -> Any:
-        spec = _store_spec(store, store_query, store_update, store_gsp)
+        given = click.get_current_context().get_parameter_source("store")
+        explicit = store if given != click.core.ParameterSource.DEFAULT else None
+        spec = _store_spec(explicit, store_query, store_update, store_gsp)
         return command(*args, store_spec=spec, **kwargs)
 
     options = [
         click.option(
             "--store",
             metavar="PATH|URL",
-            default=None,
-            show_default=str(DEFAULT_STORE),
+            default=str(DEFAULT_STORE),
+            show_default=True,
             help="Folder of the Oxigraph store, or the URL of a SPARQL 1.1 store laid out as "
             "'oxigraph serve' is (URL/query, URL/update, URL/store). Credentials come from "
             "TRIALKG_STORE_USER and TRIALKG_STORE_PASSWORD, or TRIALKG_STORE_TOKEN.",
