@@ -32,7 +32,7 @@ from kg.pipeline import build, load_records
 from kg.queries import load_queries, run_named
 from kg.rdf.mapping import trial_to_quads
 from kg.readers import read_trials
-from kg.store import Store
+from kg.store import QuadStore, Store, open_store
 
 __all__ = [
     "CellProduct",
@@ -44,6 +44,7 @@ __all__ = [
     "Grounding",
     "OntologyError",
     "OntologyRelease",
+    "QuadStore",
     "QueryError",
     "RecordError",
     "Store",
@@ -59,6 +60,7 @@ __all__ = [
     "load_ontology",
     "load_queries",
     "load_records",
+    "open_store",
     "read_trials",
     "run_named",
     "trial_to_quads",

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg.errors import TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES
-from kg.store import Counted, Store
+from kg.store import Counted, QuadStore
 
 __all__ = ["EXPORTERS", "SELECTIONS", "export", "jsonld", "select_graphs"]
 
@@ -40,7 +40,7 @@ SELECTIONS = ("trials", "ontologies", "all")
 
 
 def select_graphs(
-    store: Store, selection: str, *, base: str = DEFAULT_BASE_IRI
+    store: QuadStore, selection: str, *, base: str = DEFAULT_BASE_IRI
 ) -> list[ox.NamedNode]:
     """The named graphs of a selection: ``trials``, ``ontologies`` (with the vocabulary) or ``all``.
 
@@ -61,13 +61,13 @@ def select_graphs(
     return chosen
 
 
-def _quads(store: Store, graphs: list[ox.NamedNode]) -> Iterator[ox.Quad]:
+def _quads(store: QuadStore, graphs: list[ox.NamedNode]) -> Iterator[ox.Quad]:
     for graph in graphs:
         yield from store.quads(graph=graph)
 
 
 def export(
-    store: Store,
+    store: QuadStore,
     output: IO[bytes],
     fmt: str = "turtle",
     *,

@@ -27,7 +27,7 @@ from kg.ids import DEFAULT_BASE_IRI, to_curie
 from kg.model import MentionKind, Override
 from kg.ontology.terms import TermIndex, normalise_text
 from kg.rdf.vocab import PREFIXES
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = [
     "Candidate",
@@ -127,7 +127,7 @@ def _value(term: object) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal) else ""
 
 
-def iter_mappings(store: Store, *, base: str = DEFAULT_BASE_IRI) -> Iterator[MappingRow]:
+def iter_mappings(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> Iterator[MappingRow]:
     """Every grounding in the store's trial graphs, as an SSSOM row."""
     record_base = f"{base}record/"
     result = store.query(_GROUNDINGS, prefixes=PREFIXES)
@@ -241,7 +241,7 @@ def candidates(
     return tuple(sorted(best.values(), key=lambda c: (-c.score, c.curie))[:limit])
 
 
-def review(store: Store, index: TermIndex, *, threshold: float = 0.8) -> list[ReviewItem]:
+def review(store: QuadStore, index: TermIndex, *, threshold: float = 0.8) -> list[ReviewItem]:
     """Mentions a curator should look at: ungrounded, ambiguous, or below ``threshold``."""
     result = store.query(_REVIEW, prefixes=PREFIXES)
     assert isinstance(result, ox.QuerySolutions)

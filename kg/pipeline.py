@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,7 +29,7 @@ from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import read_trials
 from kg.resources import resource_dir
-from kg.store import Store
+from kg.store import QuadStore, Store, StoreSpec, is_remote, open_store
 
 __all__ = [
     "BuildReport",
@@ -63,6 +64,8 @@ class LoadReport:
     )
     #: (trial key, grounding) for each mention left ungrounded.
     ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
+    #: IRIs of the named graphs written.
+    graphs: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +87,8 @@ class BuildReport:
     releases: list[OntologyRelease]
     load: LoadReport
     store_quads: int = 0
+    #: Graphs of an earlier build that this one no longer has, dropped (remote stores only).
+    dropped: int = 0
 
 
 def default_records() -> list[Path]:
@@ -96,7 +101,7 @@ def default_ontologies() -> list[Path]:
     return sorted(resource_dir("ontologies").glob("*-slim.ttl"))
 
 
-def load_vocabulary(store: Store, *, base: str = DEFAULT_BASE_IRI) -> int:
+def load_vocabulary(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> int:
     """Load the trialkg vocabulary (``ontologies/trialkg.ttl``) into ``<base>graph/vocab``."""
     graph = ox.NamedNode(f"{base}graph/vocab")
     path = resource_dir("ontologies") / "trialkg.ttl"
@@ -105,7 +110,7 @@ def load_vocabulary(store: Store, *, base: str = DEFAULT_BASE_IRI) -> int:
 
 
 def load_records(
-    store: Store,
+    store: QuadStore,
     inputs: Sequence[str | Path],
     index: TermIndex,
     *,
@@ -151,8 +156,10 @@ def load_records(
                 )
                 graphs = graphs_of(trial, base=base)
                 report.quads += store.replace_graph(graphs.public, quads)
+                report.graphs.add(graphs.public.value)
                 if include_contacts and trial.contacts:
                     store.replace_graph(graphs.private, contact_quads(trial, base=base))
+                    report.graphs.add(graphs.private.value)
                 report.trials_loaded += 1
                 for g in (*grounded.conditions, *grounded.cell_products):
                     report.count(trial.key, g)
@@ -185,7 +192,7 @@ def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[st
 
 
 def build(
-    store_path: str | Path,
+    store: StoreSpec,
     records: Sequence[str | Path],
     ontologies: Sequence[str | Path],
     *,
@@ -196,45 +203,110 @@ def build(
     catalog: str | Path | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Build a fresh store at ``store_path`` from ontology files and record files.
+    """Build the store that ``store`` names afresh from ontology files and record files.
 
-    The new store is built beside the old one and moved into place only when the build
-    finished, so a crash or an error never leaves a half-built store at ``store_path``.
-    Records that are rejected do not stop the build; they are listed in the report.
+    A folder is built beside the old one and moved into place only when the build finished,
+    so a crash or an error never leaves a half-built store there. A SPARQL store over HTTP
+    (:func:`kg.store.open_store`) cannot be swapped: each graph is replaced in place, then
+    the graphs under ``<base>graph/`` that this build did not write (trials no longer in the
+    records, ontologies no longer given) are dropped; readers see the old and new graphs
+    mixed while it runs. Graphs outside ``<base>graph/`` are left alone. Records that are
+    rejected do not stop the build; they are listed in the report.
 
     :param classify: names of loaded ontologies to classify with the reasoner (editors' files).
     :param catalog: an XML catalog resolving ``owl:imports`` to local files.
 
-    :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced).
+    :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced in a
+        folder; a remote store keeps the graphs written before it).
     """
-    target = Path(store_path)
+    fill = partial(
+        _fill,
+        records=records,
+        ontologies=ontologies,
+        base=base,
+        include_contacts=include_contacts,
+        classify=classify,
+        overrides=overrides,
+        catalog=catalog,
+        progress=progress,
+    )
+    if is_remote(store):
+        remote = open_store(store, read_only=False)
+        try:
+            report = fill(remote)
+            report.dropped = _drop_stale(remote, report, classify, base=base)
+            report.store_quads = len(remote)
+        finally:
+            remote.close()
+        return report
+    assert isinstance(store, str | Path)
+    target = Path(store)
     staging = target.with_name(f"{target.name}.building-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        store = Store.open(staging)
-        releases = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
-        for name in classify:
-            classify_ontology(store, name, base=base)
-        load_vocabulary(store, base=base)
-        index = TermIndex.from_store(store, base=base)
-        report = load_records(
-            store,
-            records,
-            index,
-            base=base,
-            include_contacts=include_contacts,
-            overrides=overrides,
-            progress=progress,
-        )
-        total = len(store)
-        store.flush()
-        del store  # close the staging store before moving it
+        local = Store.open(staging)
+        report = fill(local)
+        report.store_quads = len(local)
+        local.flush()
+        del local  # close the staging store before moving it
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _swap_in(staging, target)
-    return BuildReport(releases=releases, load=report, store_quads=total)
+    return report
+
+
+def _fill(
+    store: QuadStore,
+    records: Sequence[str | Path],
+    ontologies: Sequence[str | Path],
+    *,
+    base: str,
+    include_contacts: bool,
+    classify: Sequence[str],
+    overrides: Mapping[str, Override] | None,
+    catalog: str | Path | None,
+    progress: Progress | None,
+) -> BuildReport:
+    """Ontologies, their classification, the vocabulary, then the records, into ``store``."""
+    releases = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
+    for name in classify:
+        classify_ontology(store, name, base=base)
+    load_vocabulary(store, base=base)
+    index = TermIndex.from_store(store, base=base)
+    report = load_records(
+        store,
+        records,
+        index,
+        base=base,
+        include_contacts=include_contacts,
+        overrides=overrides,
+        progress=progress,
+    )
+    store.flush()
+    return BuildReport(releases=releases, load=report)
+
+
+def _drop_stale(
+    store: QuadStore, report: BuildReport, classify: Sequence[str], *, base: str
+) -> int:
+    """Drop the graphs under ``<base>graph/`` that the build in ``report`` did not write."""
+    written = {
+        f"{base}graph/vocab",
+        *(release.graph for release in report.releases),
+        *(f"{base}graph/inferred/{name}" for name in classify),
+        *report.load.graphs,
+    }
+    stale = [
+        graph
+        for graph in store.named_graphs()
+        if graph.value.startswith(f"{base}graph/") and graph.value not in written
+    ]
+    for graph in stale:
+        store.remove_graph(graph)
+        logger.info("dropped graph %s: not in this build", graph.value)
+    return len(stale)
 
 
 def _swap_in(staging: Path, target: Path) -> None:
@@ -249,7 +321,7 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 
 def load_into(
-    store_path: str | Path,
+    store_spec: StoreSpec,
     records: Sequence[str | Path],
     *,
     base: str = DEFAULT_BASE_IRI,
@@ -257,26 +329,28 @@ def load_into(
     overrides: Mapping[str, Override] | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
-    """Add records to an existing store on disk, grounding them with the ontologies it holds.
+    """Add records to an existing store, grounding them with the ontologies it holds.
 
-    The store is opened for writing, loaded (one transaction per trial) and closed on return.
+    The store (a folder or a SPARQL store, see :func:`kg.store.open_store`) is opened for
+    writing, loaded (one transaction per trial) and closed on return.
 
     :raises StoreError: when the store holds no ontologies (build it first) or cannot be opened.
     """
-    store = Store.open(store_path)
-    index = TermIndex.from_store(store, base=base)
-    if not index.releases:
-        raise StoreError(f"{store_path} holds no ontologies: run 'trialkg build' first")
-    if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
-        load_vocabulary(store, base=base)
-    report = load_records(
-        store,
-        records,
-        index,
-        base=base,
-        include_contacts=include_contacts,
-        overrides=overrides,
-        progress=progress,
-    )
-    store.flush()
-    return report
+    store = open_store(store_spec, read_only=False)
+    try:
+        index = TermIndex.from_store(store, base=base)
+        if not index.releases:
+            raise StoreError(f"{store_spec} holds no ontologies: run 'trialkg build' first")
+        if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
+            load_vocabulary(store, base=base)
+        return load_records(
+            store,
+            records,
+            index,
+            base=base,
+            include_contacts=include_contacts,
+            overrides=overrides,
+            progress=progress,
+        )
+    finally:
+        store.close()

@@ -25,7 +25,7 @@ from kg.model import Phase
 from kg.rdf.mapping import PHASE_NODES, trial_iri
 from kg.rdf.vocab import PREFIXES
 from kg.resources import resource_dir
-from kg.store import QueryResult, Store
+from kg.store import QuadStore, QueryResult
 
 __all__ = ["NamedQuery", "Parameter", "bind", "load_queries", "run_named"]
 
@@ -156,7 +156,7 @@ def bind(
 
 
 def run_named(
-    store: Store,
+    store: QuadStore,
     query: NamedQuery,
     params: Mapping[str, str],
     *,

@@ -1,10 +1,17 @@
-"""Shared fixtures: where the real data lives, and a network guard."""
+"""Shared fixtures: where the real data lives, a network guard, a SPARQL server on loopback."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -49,6 +56,69 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any connection that leaves the machine."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _oxigraph_command() -> str | None:
+    """The ``oxigraph`` executable of the oxigraph package (the test extra), if installed."""
+    for folder in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
+        if (folder / "oxigraph").is_file():
+            return str(folder / "oxigraph")
+    return shutil.which("oxigraph")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port, for the session; its base URL."""
+    command = _oxigraph_command()
+    if command is None:
+        pytest.skip("no oxigraph executable: pip install oxigraph (it is in the test extra)")
+    folder = tmp_path_factory.mktemp("oxigraph")
+    url = f"http://127.0.0.1:{free_port()}"
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [command, "serve", "--location", str(folder / "db"), "--bind", url[7:]],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/query", params={"query": "ASK {}"}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_text = (folder / "server.log").read_text(errors="replace")
+                pytest.fail(f"oxigraph serve did not answer at {url}:\n{log_text}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def remote_url(oxigraph_server: str) -> str:
+    """The base URL of the session's Oxigraph server, emptied for this test."""
+    response = httpx.post(
+        f"{oxigraph_server}/update",
+        content=b"DROP ALL",
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    response.raise_for_status()
+    return oxigraph_server
 
 
 # Term constants, so assertions read like sentences.

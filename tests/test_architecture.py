@@ -14,13 +14,16 @@ KG = Path(kg.__file__).resolve().parent
 
 # What each stage may import from the project. The flow:
 # readers -> model -> grounding -> rdf -> store -> queries / export / pipeline / cli
+# (the store opens a remote SPARQL store through kg.remote, which knows only SPARQL text)
 ALLOWED: dict[str, set[str]] = {
     "kg.errors": set(),
     "kg.model": set(),
     "kg.ids": set(),
     "kg.resources": set(),
     "kg.readers": {"kg.model", "kg.errors", "kg.readers"},
-    "kg.store": {"kg.errors"},
+    "kg.store": {"kg.errors", "kg.remote"},
+    "kg.remote": {"kg.errors", "kg.sparql_text"},
+    "kg.sparql_text": {"kg.errors"},
     "kg.rdf": {"kg.model", "kg.ids", "kg.rdf"},
     "kg.ontology": {"kg.errors", "kg.ids", "kg.rdf.vocab", "kg.store", "kg.ontology"},
     "kg.grounding": {"kg.model", "kg.ids", "kg.ontology", "kg.errors"},

@@ -7,13 +7,14 @@ Data goes to stdout; messages, summaries and warnings to stderr. Exit codes: 0 s
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import click
 import pyoxigraph as ox
@@ -24,20 +25,92 @@ from kg.model import Override
 from kg.pipeline import LoadReport
 from kg.queries import load_queries, run_named
 from kg.rdf.vocab import PREFIXES
-from kg.store import DEFAULT_STORE, QueryResult, Store
+from kg.store import DEFAULT_STORE, QuadStore, QueryResult, StoreSpec, is_remote, open_store
 
 logger = logging.getLogger("kg")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STORE_OPTION = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STORE,
-    show_default=True,
-    help="Folder of the Oxigraph store.",
-)
+
+def _store_spec(
+    store: str | None, query: str | None, update: str | None, gsp: str | None
+) -> StoreSpec:
+    """What the --store options name: a folder, a SPARQL store's URL, or its endpoints."""
+    if not (query or update or gsp):
+        return store if store and is_remote(store) else Path(store or DEFAULT_STORE)
+    from kg.remote import Endpoints
+
+    if store and not is_remote(store):
+        raise click.UsageError(
+            "--store-query, --store-update and --store-gsp name a SPARQL store: "
+            f"--store must then be its URL or left out; found {store!r}"
+        )
+    if store:
+        return Endpoints.from_base(store).with_urls(query=query, update=update, gsp=gsp)
+    if not query:
+        raise click.UsageError("a SPARQL store needs --store-query URL (or --store URL)")
+    return Endpoints(query=query, update=update, gsp=gsp)
+
+
+def _store_options(command: F) -> F:
+    """The --store options, handed to ``command`` as one ``store_spec`` (see :func:`open_store`).
+
+    ``--store`` takes a folder (embedded Oxigraph) or the URL of a SPARQL 1.1 store laid out
+    as ``oxigraph serve`` is; ``--store-query``, ``--store-update`` and ``--store-gsp`` name
+    the endpoints of any other store one by one.
+    """
+
+    @functools.wraps(command)
+    def with_store(
+        *args: Any,
+        store: str,
+        store_query: str | None,
+        store_update: str | None,
+        store_gsp: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        given = click.get_current_context().get_parameter_source("store")
+        explicit = store if given != click.core.ParameterSource.DEFAULT else None
+        spec = _store_spec(explicit, store_query, store_update, store_gsp)
+        return command(*args, store_spec=spec, **kwargs)
+
+    options = [
+        click.option(
+            "--store",
+            metavar="PATH|URL",
+            default=str(DEFAULT_STORE),
+            show_default=True,
+            help="Folder of the Oxigraph store, or the URL of a SPARQL 1.1 store laid out as "
+            "'oxigraph serve' is (URL/query, URL/update, URL/store). Credentials come from "
+            "TRIALKG_STORE_USER and TRIALKG_STORE_PASSWORD, or TRIALKG_STORE_TOKEN.",
+        ),
+        click.option(
+            "--store-query", metavar="URL", help="SPARQL 1.1 Query endpoint of a remote store."
+        ),
+        click.option(
+            "--store-update", metavar="URL", help="SPARQL 1.1 Update endpoint of a remote store."
+        ),
+        click.option(
+            "--store-gsp",
+            metavar="URL",
+            help="Graph Store Protocol endpoint of a remote store (whole graphs are PUT there).",
+        ),
+    ]
+    for option in reversed(options):
+        with_store = option(with_store)
+    return cast(F, with_store)
+
+
+STORE_OPTION = _store_options
+
+
+def open_for_command(spec: StoreSpec, *, read_only: bool) -> QuadStore:
+    """Open a store for the running command; it is closed when the command ends."""
+    store = open_store(spec, read_only=read_only)
+    click.get_current_context().call_on_close(store.close)
+    return store
+
+
 OUT_OPTION = click.option(
     "--out",
     "out_path",
@@ -173,7 +246,7 @@ def main(verbose: int, quiet: bool) -> None:
 def build(
     records: tuple[Path, ...],
     ontologies: tuple[Path, ...],
-    store_path: Path,
+    store_spec: StoreSpec,
     base: str,
     include_contacts: bool,
     classify: tuple[str, ...],
@@ -197,7 +270,7 @@ def build(
     tick, done = _progress()
 
     report = run_build(
-        store_path,
+        store_spec,
         list(records) or default_records(),
         list(ontologies) or (_registered_files() if use_registered else default_ontologies()),
         base=base,
@@ -212,7 +285,9 @@ def build(
     for release in report.releases:
         out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
     _summarise(report.load, out)
-    out.write(f"store {store_path}: {report.store_quads} quads\n")
+    if report.dropped:
+        out.write(f"dropped {report.dropped} graphs no longer in the input\n")
+    out.write(f"store {store_spec}: {report.store_quads} quads\n")
     if report.load.rejected and not allow_rejects:
         sys.exit(1)
 
@@ -228,7 +303,7 @@ def build(
 @ALLOW_REJECTS_OPTION
 def load(
     records: tuple[Path, ...],
-    store_path: Path,
+    store_spec: StoreSpec,
     base: str,
     include_contacts: bool,
     overrides_path: Path | None,
@@ -245,7 +320,7 @@ def load(
 
     tick, done = _progress()
     report = load_into(
-        store_path,
+        store_spec,
         list(records),
         base=base,
         include_contacts=include_contacts,
@@ -405,7 +480,12 @@ def _list_queries(out: IO[str]) -> None:
 @STORE_OPTION
 @BASE_OPTION
 def query(
-    name: str | None, params: tuple[str, ...], fmt: str, list_: bool, store_path: Path, base: str
+    name: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    list_: bool,
+    store_spec: StoreSpec,
+    base: str,
 ) -> None:
     """Run a named query from queries/ and print its answer.
 
@@ -420,7 +500,7 @@ def query(
     queries = load_queries()
     if name not in queries:
         raise QueryError(f"unknown query {name!r}; known: {', '.join(queries)}")
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     bound = _parse_params(params)
     result = run_named(store, queries[name], bound, base=base)
     if not isinstance(result, ox.QuerySolutions):
@@ -458,7 +538,7 @@ def query(
     "or RDF format (CONSTRUCT/DESCRIBE: turtle, ntriples, rdfxml, jsonld; default turtle).",
 )
 @STORE_OPTION
-def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
+def sparql(query_or_file: str, fmt: str | None, store_spec: StoreSpec) -> None:
     """Run any SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query over the whole store.
 
     QUERY_OR_FILE is the query text or a file holding it. The default graph is the union of
@@ -472,7 +552,7 @@ def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
         if path.suffix == ".rq" or path.is_file()
         else query_or_file
     )
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     result: QueryResult = store.query(text, prefixes=PREFIXES)
     out = click.get_binary_stream("stdout")
     if isinstance(result, ox.QueryTriples):
@@ -516,7 +596,7 @@ def sparql(query_or_file: str, fmt: str | None, store_path: Path) -> None:
 @OUT_OPTION
 @STORE_OPTION
 @BASE_OPTION
-def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str) -> None:
+def export(fmt: str, selection: str, out_path: Path, store_spec: StoreSpec, base: str) -> None:
     """Export the graph as RDF.
 
     Graph formats merge the selected graphs; nquads and trig keep each named graph.
@@ -525,7 +605,7 @@ def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str
     """
     from kg.export import export as run_export
 
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     with click.open_file(str(out_path), "wb") as handle:
         n = run_export(store, handle, fmt, selection=selection, base=base)
     click.echo(f"exported {n} statements ({selection}) as {fmt}", err=True)
@@ -555,7 +635,7 @@ def export(fmt: str, selection: str, out_path: Path, store_path: Path, base: str
     help="Rows or triples a SPARQL query may return.",
 )
 def serve(
-    store_path: Path,
+    store_spec: StoreSpec,
     base: str,
     host: str,
     port: int,
@@ -582,7 +662,7 @@ def serve(
         raise click.ClickException(
             f"serving needs the 'serve' extra: pip install 'trialkg[serve]' ({exc.name} missing)"
         ) from exc
-    store = Store.open(store_path) if allow_update else Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=not allow_update)
     config = ServerConfig(
         base=base,
         allow_update=allow_update,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from kg.cli.app import BASE_OPTION, OUT_OPTION, STORE_OPTION, _quiet, main
+from kg.cli.app import BASE_OPTION, OUT_OPTION, STORE_OPTION, _quiet, main, open_for_command
 from kg.model import Grounding
-from kg.store import Store
+from kg.store import StoreSpec
 
 # -- mappings ---------------------------------------------------------------------------------
 
@@ -23,14 +23,14 @@ def mappings() -> None:
 @OUT_OPTION
 @STORE_OPTION
 @BASE_OPTION
-def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
+def mappings_export(out_path: Path, store_spec: StoreSpec, base: str) -> None:
     """Write every grounding as an SSSOM TSV (mention -> DOID or CL term, method, confidence).
 
     Example: trialkg mappings export --out trialkg.sssom.tsv
     """
     from kg.mappings import iter_mappings, write_sssom
 
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     rows = iter_mappings(store, base=base)
     with click.open_file(str(out_path), "w", encoding="utf-8") as handle:
         n = write_sssom(rows, handle, base=base)
@@ -48,7 +48,7 @@ def mappings_export(out_path: Path, store_path: Path, base: str) -> None:
 )
 @STORE_OPTION
 @BASE_OPTION
-def mappings_review(threshold: float, store_path: Path, base: str) -> None:
+def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
     """List ungrounded, ambiguous and low-confidence mentions with their closest terms.
 
     To decide one, add a row (subject_label, object_id) to an SSSOM TSV of overrides and
@@ -59,7 +59,7 @@ def mappings_review(threshold: float, store_path: Path, base: str) -> None:
     from kg.mappings import review
     from kg.ontology.terms import TermIndex
 
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     items = review(store, TermIndex.from_store(store, base=base), threshold=threshold)
     out = click.get_text_stream("stdout")
     for item in items:

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from kg.cli.app import BASE_OPTION, STORE_OPTION, _quiet, main
-from kg.store import Store
+from kg.cli.app import BASE_OPTION, STORE_OPTION, _quiet, main, open_for_command
+from kg.store import StoreSpec
 
 # -- ontologies -------------------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ def slim(
 @click.argument("name")
 @STORE_OPTION
 @BASE_OPTION
-def classify_command(name: str, store_path: Path, base: str) -> None:
+def classify_command(name: str, store_spec: StoreSpec, base: str) -> None:
     """Classify a loaded ontology with the HermiT reasoner (needs Java).
 
     The inferred superclasses that the file did not assert go into their own named graph,
@@ -89,7 +89,7 @@ def classify_command(name: str, store_path: Path, base: str) -> None:
     """
     from kg.ontology.reason import classify
 
-    n = classify(Store.open(store_path), name, base=base)
+    n = classify(open_for_command(store_spec, read_only=False), name, base=base)
     if not _quiet():
         click.echo(f"{name}: {n} inferred subclass links", err=True)
 
@@ -102,7 +102,7 @@ def classify_command(name: str, store_path: Path, base: str) -> None:
 )
 @STORE_OPTION
 @BASE_OPTION
-def list_ontologies(registered: bool, store_path: Path, base: str) -> None:
+def list_ontologies(registered: bool, store_spec: StoreSpec, base: str) -> None:
     """List the ontology releases loaded in a store (or registered here), tab-separated.
 
     For a store: name, ontology IRI, version, terms, obsolete terms, triples, source file,
@@ -123,7 +123,7 @@ def list_ontologies(registered: bool, store_path: Path, base: str) -> None:
                 f"{e.sha256}\t{e.registered_at}\n"
             )
         return
-    store = Store.open_read_only(store_path)
+    store = open_for_command(store_spec, read_only=True)
     index = TermIndex.from_store(store, base=base)
     terms: dict[str, list[int]] = {}
     for term in index.iter_terms():

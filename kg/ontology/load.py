@@ -27,7 +27,7 @@ from kg.errors import OntologyError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.ontology.obo import obo_to_triples
 from kg.rdf.vocab import DCTERMS, FOAF, OWL, PROV, RDF, TRIALKG, XSD
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = [
     "OntologyRelease",
@@ -168,7 +168,7 @@ def _guess_name(class_prefixes: Counter[str], iri: str | None, path: Path) -> st
 
 
 def load_ontology(
-    store: Store,
+    store: QuadStore,
     path: str | Path,
     *,
     base: str = DEFAULT_BASE_IRI,
@@ -310,7 +310,7 @@ def _release_quads(release: OntologyRelease, graph: ox.NamedNode) -> Iterator[ox
         yield ox.Quad(graph, PROV.wasDerivedFrom, ox.NamedNode(release.version_iri), graph)
 
 
-def read_releases(store: Store, *, base: str = DEFAULT_BASE_IRI) -> tuple[OntologyRelease, ...]:
+def read_releases(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> tuple[OntologyRelease, ...]:
     """The ontology releases loaded in a store, as :func:`load_ontology` recorded them."""
     prefix = f"{base}graph/ontology/"
     rows = store.query(

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from kg.errors import OntologyError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import DCTERMS, OWL, PROV, RDF, RDFS
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = ["classify", "inferred_graph", "java_available"]
 
@@ -44,7 +44,7 @@ def java_available() -> str | None:
     return shutil.which("java")
 
 
-def classify(store: Store, name: str, *, base: str = DEFAULT_BASE_IRI) -> int:
+def classify(store: QuadStore, name: str, *, base: str = DEFAULT_BASE_IRI) -> int:
     """Classify the loaded ontology ``name`` with HermiT; store the inferred superclasses.
 
     Replaces any earlier inferred graph of the ontology.

@@ -22,7 +22,7 @@ from kg.errors import UnknownTermError
 from kg.ids import DEFAULT_BASE_IRI, normalise_prefix, to_curie, to_iri
 from kg.ontology.load import OntologyRelease, load_ontology, read_releases
 from kg.rdf.vocab import OBO, OBOINOWL, OWL, RDF, RDFS
-from kg.store import Store
+from kg.store import QuadStore, Store
 
 __all__ = ["Synonym", "Term", "TermIndex", "normalise_text"]
 
@@ -157,7 +157,7 @@ class TermIndex:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store: Store, *, base: str = DEFAULT_BASE_IRI) -> TermIndex:
+    def from_store(cls, store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> TermIndex:
         """Build the index from every ontology graph in the store (one pass per graph)."""
         releases = read_releases(store, base=base)
         terms: list[Term] = []
@@ -270,7 +270,7 @@ class TermIndex:
         return next((r for r in self.releases if r.name == term.ontology), None)
 
 
-def _terms_of_graph(store: Store, graphs: list[ox.NamedNode], ontology: str) -> Iterator[Term]:
+def _terms_of_graph(store: QuadStore, graphs: list[ox.NamedNode], ontology: str) -> Iterator[Term]:
     builders: dict[str, _Builder] = defaultdict(_Builder)
     classes: set[str] = set()
     quads = (quad for graph in graphs for quad in store.quads(graph=graph))

@@ -45,7 +45,7 @@ from kg.server.sparql import (
     run_query,
     serialise_solutions,
 )
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = ["ServerConfig", "create_app"]
 
@@ -75,7 +75,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
 
 
-def create_app(store: Store, config: ServerConfig = ServerConfig()) -> Starlette:
+def create_app(store: QuadStore, config: ServerConfig = ServerConfig()) -> Starlette:
     """The ASGI application over ``store`` (opened read-only unless updates are allowed)."""
     index = TermIndex.from_store(store, base=config.base)
     templates = Jinja2Templates(directory=str(_HERE / "templates"))

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.rdf.vocab import PREFIXES
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = [
     "GRAPH_TYPES",
@@ -73,7 +73,7 @@ class Materialised:
 
 
 def run_query(
-    store: Store,
+    store: QuadStore,
     sparql: str,
     limits: Limits,
     *,
@@ -119,7 +119,7 @@ def run_query(
 
 
 def _read(
-    store: Store,
+    store: QuadStore,
     sparql: str,
     limits: Limits,
     deadline: float,

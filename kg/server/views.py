@@ -25,7 +25,7 @@ from kg.rdf.vocab import (
     TRIALKG_NS,
     XSD,
 )
-from kg.store import Store
+from kg.store import QuadStore
 
 __all__ = ["Site", "TrialPage", "service_description"]
 
@@ -73,7 +73,7 @@ class TrialPage:
 class Site:
     """Reads what the server shows from one store and its term index."""
 
-    def __init__(self, store: Store, index: TermIndex, base: str) -> None:
+    def __init__(self, store: QuadStore, index: TermIndex, base: str) -> None:
         self.store = store
         self.index = index
         self.base = base

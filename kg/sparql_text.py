@@ -1,0 +1,97 @@
+"""SPARQL text for stores that take only text: prefixes declared, variables bound by VALUES.
+
+pyoxigraph binds parameters and prefixes through its API; a SPARQL endpoint over HTTP takes
+the query text alone, so :func:`with_prefixes` declares the prefixes before the query and
+:func:`bind_values` opens its WHERE clause with a ``VALUES`` block of the bound terms, written
+in N-Triples syntax by pyoxigraph (never pasted from user text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError
+
+__all__ = ["bind_values", "with_prefixes"]
+
+
+_TOKEN = re.compile(
+    r"""
+      (?P<skip>\#[^\n]*                                   # a comment
+        | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"             # long strings
+        | '''(?:[^'\\]|\\.|'(?!''))*'''
+        | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*'       # short strings
+        | <[^<>"{}|^`\\\x00-\x20]*>)                      # an IRI
+    | (?P<word>[?$]?[\w:.-]+)
+    | (?P<open>\{)
+    | (?P<close>\})
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+_VARIABLE = re.compile(r"^\w+$")
+
+
+def _where_brace(sparql: str) -> int | None:
+    """The offset of the ``{`` that opens the query's WHERE clause, or None.
+
+    >>> _where_brace('SELECT ?s WHERE { ?s ?p "{" }')
+    16
+    >>> _where_brace("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    29
+    """
+    form: str | None = None
+    depth = 0
+    template = False
+    for match in _TOKEN.finditer(sparql):
+        kind, text = match.lastgroup, match.group()
+        if kind == "word" and form is None and text.upper() in _FORMS:
+            form = text.upper()
+        elif kind == "word" and form == "CONSTRUCT" and depth == 0 and text.upper() == "WHERE":
+            if not template:
+                raise QueryError("cannot bind parameters in a short-form CONSTRUCT WHERE query")
+        elif kind == "open" and form is not None:
+            if form != "CONSTRUCT" or template:
+                return match.start()
+            depth += 1
+        elif kind == "close" and form == "CONSTRUCT" and depth:
+            depth -= 1
+            template = depth == 0
+    return None
+
+
+def bind_values(sparql: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with variables bound by a ``VALUES`` block opening its WHERE clause.
+
+    Terms are written in their N-Triples form, escaped by pyoxigraph.
+
+    >>> bind_values("SELECT ?t WHERE { ?t ?p ?d }", {"d": ox.NamedNode("http://x/d")})
+    'SELECT ?t WHERE { VALUES (?d) { (<http://x/d>) }  ?t ?p ?d }'
+
+    :raises QueryError: when the query has no WHERE clause to bind in, or for a bad name.
+    """
+    if not substitutions:
+        return sparql
+    for name in substitutions:
+        if not _VARIABLE.match(name):
+            raise QueryError(f"cannot bind {name!r}: not a SPARQL variable name")
+    brace = _where_brace(sparql)
+    if brace is None:
+        raise QueryError(f"cannot bind ?{', ?'.join(substitutions)}: the query has no WHERE clause")
+    names = " ".join(f"?{name}" for name in substitutions)
+    terms = " ".join(str(term) for term in substitutions.values())
+    values = f" VALUES ({names}) {{ ({terms}) }} "
+    return sparql[: brace + 1] + values + sparql[brace + 1 :]
+
+
+def with_prefixes(sparql: str, prefixes: Mapping[str, str]) -> str:
+    """The query with ``PREFIX`` declarations before it (its own declarations come later and win).
+
+    >>> with_prefixes("ASK { ?s a ex:C }", {"ex": "http://x/"})
+    'PREFIX ex: <http://x/>\\nASK { ?s a ex:C }'
+    """
+    head = "".join(f"PREFIX {name}: {ox.NamedNode(iri)}\n" for name, iri in prefixes.items())
+    return head + sparql
