@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from kg.bulk import BulkSettings, bulk_load_records
 from kg.errors import RecordError, StoreError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
@@ -35,6 +36,7 @@ __all__ = [
     "BuildReport",
     "LoadReport",
     "build",
+    "bulk_build_records",
     "default_ontologies",
     "default_records",
     "load_into",
@@ -119,6 +121,7 @@ def load_records(
     overrides: Mapping[str, Override] | None = None,
     progress: Progress | None = None,
     stdin: BinaryIO | None = None,
+    loaded_at: datetime | None = None,
 ) -> LoadReport:
     """Read, ground, map and store every record in ``inputs``; one transaction per trial.
 
@@ -128,11 +131,12 @@ def load_records(
     :param overrides: curator decisions (see :func:`kg.mappings.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).
+    :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
     """
     report = LoadReport()
     grounder = Grounder(index, overrides=overrides)
     versions = sorted({r.version for r in index.releases})
-    loaded_at = datetime.now(UTC)
+    loaded_at = loaded_at or datetime.now(UTC)
     for item in iter_record_files(inputs, stdin=stdin):
         if isinstance(item, RecordError):
             report.rejected.append(item)
@@ -178,6 +182,50 @@ def load_records(
     return report
 
 
+def bulk_build_records(
+    store: Store,
+    inputs: Sequence[str | Path],
+    index: TermIndex,
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    include_contacts: bool = False,
+    overrides: Mapping[str, Override] | None = None,
+    progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
+    loaded_at: datetime | None = None,
+    settings: BulkSettings | None = None,
+) -> LoadReport:
+    """Fill a fresh store with every record in ``inputs``, through the bulk loader.
+
+    The same quads and the same report as :func:`load_records`, made by worker processes (all
+    CPU cores, for large inputs) and written in large slices: fast, and **not atomic**. Only for
+    a store that nobody reads and that holds no trial graphs yet, such as a build's staging store.
+
+    :param settings: workers, batch and slice sizes (see :class:`kg.bulk.BulkSettings`).
+    """
+    grounder = Grounder(index, overrides=overrides)
+    totals = bulk_load_records(
+        store,
+        inputs,
+        grounder,
+        base=base,
+        include_contacts=include_contacts,
+        loaded_at=loaded_at,
+        progress=progress,
+        stdin=stdin,
+        settings=settings,
+    )
+    return LoadReport(
+        files=totals.files,
+        records_read=totals.records_read,
+        trials_loaded=totals.trials_loaded,
+        quads=totals.quads,
+        rejected=totals.rejected,
+        grounded=totals.grounded,
+        ungrounded=totals.ungrounded,
+    )
+
+
 def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[str]:
     """CURIEs of the terms of ``ontology`` that the trials in ``records`` ground to."""
     index = TermIndex.from_files(ontology)
@@ -202,6 +250,7 @@ def build(
     overrides: Mapping[str, Override] | None = None,
     catalog: str | Path | None = None,
     progress: Progress | None = None,
+    settings: BulkSettings | None = None,
 ) -> BuildReport:
     """Build the store that ``store`` names afresh from ontology files and record files.
 
@@ -212,9 +261,12 @@ def build(
     records, ontologies no longer given) are dropped; readers see the old and new graphs
     mixed while it runs. Graphs outside ``<base>graph/`` are left alone. Records that are
     rejected do not stop the build; they are listed in the report.
+    A folder's records go in through the bulk loader (:func:`bulk_build_records`), since
+    nobody reads the staging store.
 
     :param classify: names of loaded ontologies to classify with the reasoner (editors' files).
     :param catalog: an XML catalog resolving ``owl:imports`` to local files.
+    :param settings: how the records are split over worker processes (:class:`BulkSettings`).
 
     :raises OntologyError: when an ontology file cannot be loaded (nothing is replaced in a
         folder; a remote store keeps the graphs written before it).
@@ -229,6 +281,7 @@ def build(
         overrides=overrides,
         catalog=catalog,
         progress=progress,
+        settings=settings,
     )
     if is_remote(store):
         remote = open_store(store, read_only=False)
@@ -246,7 +299,7 @@ def build(
         shutil.rmtree(staging)
     try:
         local = Store.open(staging)
-        report = fill(local)
+        report = fill(local, bulk=True)
         report.store_quads = len(local)
         local.flush()
         del local  # close the staging store before moving it
@@ -268,22 +321,39 @@ def _fill(
     overrides: Mapping[str, Override] | None,
     catalog: str | Path | None,
     progress: Progress | None,
+    settings: BulkSettings | None,
+    bulk: bool = False,
 ) -> BuildReport:
-    """Ontologies, their classification, the vocabulary, then the records, into ``store``."""
+    """Ontologies, their classification, the vocabulary, then the records, into ``store``.
+
+    ``bulk``: a fresh local store nobody reads yet, filled through the bulk loader."""
     releases = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
     for name in classify:
         classify_ontology(store, name, base=base)
     load_vocabulary(store, base=base)
     index = TermIndex.from_store(store, base=base)
-    report = load_records(
-        store,
-        records,
-        index,
-        base=base,
-        include_contacts=include_contacts,
-        overrides=overrides,
-        progress=progress,
-    )
+    if bulk:
+        assert isinstance(store, Store)
+        report = bulk_build_records(
+            store,
+            records,
+            index,
+            base=base,
+            include_contacts=include_contacts,
+            overrides=overrides,
+            progress=progress,
+            settings=settings,
+        )
+    else:
+        report = load_records(
+            store,
+            records,
+            index,
+            base=base,
+            include_contacts=include_contacts,
+            overrides=overrides,
+            progress=progress,
+        )
     store.flush()
     return BuildReport(releases=releases, load=report)
 

@@ -1,0 +1,496 @@
+"""The fast path of a fresh build: worker processes read, ground and map batches of records
+into N-Quads bytes while a loader thread feeds them to Oxigraph's bulk loader.
+
+The quads are exactly those :func:`kg.pipeline.load_records` writes (same reader, grounder and
+mapping, run in the workers), and a record that cannot be read is reported and skipped the same
+way. What differs is how they reach the store: in large bulk-loaded slices instead of one
+transaction per trial, so this path is only for a store that nobody reads yet (a build's
+staging store, moved into place when it is done).
+
+Memory stays flat in the number of trials: JSON Lines files are cut into batches of lines as
+they are read, at most a few batches are in flight, and the bytes waiting for the loader are
+bounded. A trial whose record appears twice is written once, the later record winning, as a
+reload would.
+
+A JSON Lines file is decoded batch by batch: a byte that is not UTF-8 rejects its batch of
+lines, where :func:`~kg.pipeline.load_records` rejects the whole file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+import pyoxigraph as ox
+
+from kg.errors import RecordError
+from kg.grounding import Grounder
+from kg.ids import DEFAULT_BASE_IRI
+from kg.inputs import expand_inputs, iter_record_files
+from kg.model import Grounding, MentionKind
+from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
+from kg.readers import read_trials
+from kg.store import Store
+
+__all__ = ["BulkSettings", "BulkTotals", "bulk_load_records"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+_STUDY_INDEX = re.compile(r"^#(\d+)$")
+_LINE_RECORD = re.compile(r"^line (\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """How the fast path splits and overlaps the work."""
+
+    #: Worker processes; 0 runs everything in this process (no fork). None: one per CPU
+    #: when the inputs hold at least ``parallel_from_bytes``, else 0.
+    workers: int | None = None
+    #: Lines of a JSON Lines file per batch sent to a worker.
+    batch_lines: int = 200
+    #: N-Quads bytes collected before one call of the bulk loader.
+    load_bytes: int = 48 * 1024 * 1024
+    #: Input size from which worker processes pay off.
+    parallel_from_bytes: int = 4 * 1024 * 1024
+
+
+class _Task(NamedTuple):
+    name: str
+    data: bytes
+    #: Whether ``data`` is a slice of a JSON Lines file (record numbers are rebased).
+    sliced: bool
+    #: Whether this is the file's first (or only) task.
+    first: bool
+
+
+class _TrialOut(NamedTuple):
+    graph: str
+    nquads: bytes
+    #: Contact persons' N-Quads for the private graph; None when not written.
+    private: bytes | None
+    private_graph: str
+
+
+@dataclass
+class _Result:
+    name: str
+    sliced: bool
+    first: bool
+    trials: list[_TrialOut] = field(default_factory=list)
+    #: Per item read: None for a trial, the error for a rejected record (in reading order).
+    rejected: list[RecordError] = field(default_factory=list)
+    records_read: int = 0
+    quads: int = 0
+    #: Lines in this slice (as ``str.splitlines`` counts them) and studies parsed from them.
+    lines: int = 0
+    studies: int = 0
+    #: Mentions by kind: (grounded, ungrounded).
+    tally: dict[MentionKind, list[int]] = field(default_factory=dict)
+    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
+
+
+@dataclass
+class _WorkerState:
+    grounder: Grounder
+    base: str
+    loaded_at: datetime
+    versions: list[str]
+    include_contacts: bool
+
+
+_STATE: _WorkerState | None = None
+
+
+def _init_worker(state: _WorkerState | None) -> None:
+    global _STATE, _BLANK_PREFIX
+    _STATE = state
+    _BLANK_PREFIX = f"b{os.urandom(8).hex()}x"
+
+
+# Forked workers inherit Oxigraph's random blank-node generator: without a label of their
+# own, two workers make the same blank nodes, and the bulk loader would merge them.
+_BLANK_PREFIX = f"b{os.urandom(8).hex()}x"
+_blank_count = itertools.count()
+
+
+def _own_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads with every blank node relabelled with this process's prefix."""
+    renamed: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def own(node: ox.BlankNode) -> ox.BlankNode:
+        new = renamed.get(node)
+        if new is None:
+            new = renamed[node] = ox.BlankNode(f"{_BLANK_PREFIX}{next(_blank_count)}")
+        return new
+
+    out = []
+    for quad in quads:
+        subject, obj = quad.subject, quad.object
+        if isinstance(subject, ox.BlankNode) or isinstance(obj, ox.BlankNode):
+            quad = ox.Quad(
+                own(subject) if isinstance(subject, ox.BlankNode) else subject,
+                quad.predicate,
+                own(obj) if isinstance(obj, ox.BlankNode) else obj,
+                quad.graph_name,
+            )
+        out.append(quad)
+    return out
+
+
+def _serialize(quads: list[ox.Quad]) -> bytes:
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert data is not None  # no output given: serialize returns the bytes
+    return data
+
+
+def _work(task: _Task) -> _Result:
+    """Read, ground and map one task's records (in a worker, or in this process)."""
+    state = _STATE
+    assert state is not None, "worker state not set"
+    result = _Result(task.name, task.sliced, task.first)
+    tally = result.tally
+    name = task.name
+    try:
+        for trial in read_trials(task.data, name):
+            result.records_read += 1
+            if isinstance(trial, RecordError):
+                if not trial.problem.startswith("JSON Lines:"):
+                    result.studies += 1
+                result.rejected.append(trial)
+                continue
+            result.studies += 1
+            grounded = state.grounder(trial)
+            quads = _own_blank_nodes(
+                list(
+                    trial_to_quads(
+                        grounded,
+                        base=state.base,
+                        loaded_at=state.loaded_at,
+                        ontology_versions=state.versions,
+                    )
+                )
+            )
+            graphs = graphs_of(trial, base=state.base)
+            private = None
+            if state.include_contacts and trial.contacts:
+                private = _serialize(_own_blank_nodes(list(contact_quads(trial, base=state.base))))
+            result.trials.append(
+                _TrialOut(graphs.public.value, _serialize(quads), private, graphs.private.value)
+            )
+            result.quads += len(quads)
+            for g in (*grounded.conditions, *grounded.cell_products):
+                counts = tally.setdefault(g.kind, [0, 0])
+                if g.grounded:
+                    counts[0] += 1
+                else:
+                    counts[1] += 1
+                    result.ungrounded.append((trial.key, g))
+            logger.info("loaded trial %s from %s: %d quads", trial.key, name, len(quads))
+    except RecordError as exc:
+        result.records_read += 1
+        result.rejected.append(exc.with_traceback(None))
+    except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
+        result.records_read += 1
+        result.rejected.append(
+            RecordError(name, None, None, f"unreadable record ({type(exc).__name__}: {exc})")
+        )
+    if task.sliced:
+        try:
+            result.lines = len(task.data.decode("utf-8-sig").splitlines())
+        except UnicodeDecodeError:
+            result.lines = task.data.count(b"\n")
+    return result
+
+
+def _looks_like_lines(path: Path) -> bool:
+    """A JSON Lines file whose first line is a whole JSON object, so it can be cut at lines."""
+    name = path.name.lower()
+    if not name.endswith(_LINES_SUFFIXES):
+        return False
+    try:
+        with _open_lines(path) as stream:
+            first = stream.readline()
+        return bool(first.strip()) and isinstance(json.loads(first), dict)
+    except (OSError, EOFError, ValueError):
+        return False
+
+
+def _open_lines(path: Path) -> BinaryIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _slices(path: Path, lines_per_batch: int) -> Iterator[_Task]:
+    name = str(path)
+    with _open_lines(path) as stream:
+        batch: list[bytes] = []
+        first = True
+        for line in stream:
+            batch.append(line)
+            if len(batch) >= lines_per_batch:
+                yield _Task(name, b"".join(batch), True, first)
+                batch = []
+                first = False
+        if batch:
+            yield _Task(name, b"".join(batch), True, first)
+
+
+def _tasks(
+    inputs: Sequence[str | Path],
+    settings: BulkSettings,
+    progress: Progress | None,
+    stdin: BinaryIO | None,
+    rejected: list[RecordError],
+) -> Iterator[_Task]:
+    for item in inputs:
+        try:
+            paths = list(expand_inputs([item]))
+        except RecordError as exc:
+            rejected.append(exc)
+            logger.warning("rejected %s", exc)
+            continue
+        for path in paths:
+            if str(path) != "-" and _looks_like_lines(path):
+                if progress:
+                    progress(str(path))
+                try:
+                    yield from _slices(path, max(2, settings.batch_lines))
+                except (OSError, EOFError) as exc:
+                    error = RecordError(str(path), None, None, f"cannot read: {exc}")
+                    rejected.append(error)
+                    logger.warning("rejected %s", error)
+                continue
+            for record_file in iter_record_files([path], stdin=stdin):
+                if isinstance(record_file, RecordError):
+                    rejected.append(record_file)
+                    logger.warning("rejected %s", record_file)
+                    continue
+                if progress:
+                    progress(record_file.name)
+                yield _Task(record_file.name, record_file.data, False, True)
+
+
+def _input_bytes(inputs: Sequence[str | Path]) -> int:
+    total = 0
+    for item in inputs:
+        try:
+            for path in expand_inputs([item]):
+                total += 0 if str(path) == "-" else path.stat().st_size
+        except (RecordError, OSError):
+            continue
+    return total
+
+
+def _rebase(error: RecordError, lines: int, studies: int) -> RecordError:
+    """An error of a slice as the whole file would name it (line and study numbers)."""
+    record = error.record
+    line = error.line + lines if error.line is not None else None
+    if record is not None:
+        if match := _LINE_RECORD.match(record):
+            record = f"line {int(match.group(1)) + lines}"
+        elif match := _STUDY_INDEX.match(record):
+            record = f"#{int(match.group(1)) + studies}"
+    return RecordError(error.path, record, error.field, error.problem, line=line)
+
+
+class _Loader:
+    """A thread that hands N-Quads slices to the bulk loader while the workers go on."""
+
+    def __init__(self, store: Store, limit: int) -> None:
+        self._store = store
+        self._limit = limit
+        self._buffer: list[bytes] = []
+        self._size = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="trialkg-bulk-loader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the main thread raises the error
+            try:
+                self._store.bulk_build_nquads(data)
+            except BaseException as exc:  # re-raised in the main thread
+                self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def add(self, data: bytes) -> None:
+        self._buffer.append(data)
+        self._size += len(data)
+        if self._size >= self._limit:
+            self._send()
+
+    def _send(self) -> None:
+        self._check()
+        if self._buffer:
+            self._queue.put(b"".join(self._buffer))
+            self._buffer = []
+            self._size = 0
+
+    def close(self) -> None:
+        try:
+            self._send()
+        finally:
+            self._queue.put(None)
+            self._thread.join()
+        self._check()
+
+
+def bulk_load_records(
+    store: Store,
+    inputs: Sequence[str | Path],
+    grounder: Grounder,
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    include_contacts: bool = False,
+    loaded_at: datetime | None = None,
+    progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
+    settings: BulkSettings | None = None,
+) -> BulkTotals:
+    """Read, ground, map and bulk-load every record in ``inputs`` into a fresh store.
+
+    **Not atomic**, and for a store that holds no trial graphs yet: quads go in through the
+    bulk loader, slice by slice. Rejected records are reported as :func:`load_records` does.
+
+    :param grounder: grounds the mentions (forked into the workers, each keeping its cache).
+    :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
+    :param progress: called with each file name as it is read (for progress bars).
+    :param stdin: where ``-`` reads from (default: the process's standard input).
+    :returns: the counts and every rejected record.
+    :raises StoreError: when the bulk loader fails (the store is then half-built).
+    """
+    settings = settings or BulkSettings()
+    totals = BulkTotals()
+    versions = sorted({r.version for r in grounder.index.releases})
+    state = _WorkerState(
+        grounder=grounder,
+        base=base,
+        loaded_at=loaded_at or datetime.now(UTC),
+        versions=versions,
+        include_contacts=include_contacts,
+    )
+    workers = settings.workers
+    if workers is None:
+        parallel = _input_bytes(inputs) >= settings.parallel_from_bytes
+        workers = (os.cpu_count() or 1) if parallel else 0
+    tasks = _tasks(inputs, settings, progress, stdin, totals.rejected)
+    loader = _Loader(store, settings.load_bytes)
+    handler = _Handler(store, loader, totals)
+    try:
+        if workers <= 0:
+            _init_worker(state)
+            try:
+                for task in tasks:
+                    handler(_work(task))
+            finally:
+                _init_worker(None)
+        else:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers, initializer=_init_worker, initargs=(state,)) as pool:
+                pending: deque[AsyncResult[_Result]] = deque()
+                for task in tasks:
+                    pending.append(pool.apply_async(_work, (task,)))
+                    while len(pending) > 2 * workers + 1:
+                        handler(pending.popleft().get())
+                while pending:
+                    handler(pending.popleft().get())
+    finally:
+        loader.close()
+    handler.replace_duplicates()
+    return totals
+
+
+@dataclass
+class BulkTotals:
+    """What the fast path counted (merged into a :class:`~kg.pipeline.LoadReport`)."""
+
+    files: int = 0
+    records_read: int = 0
+    trials_loaded: int = 0
+    quads: int = 0
+    #: Every record that could not be loaded, in input order.
+    rejected: list[RecordError] = field(default_factory=list)
+    #: Mentions by kind: (grounded, ungrounded).
+    grounded: dict[MentionKind, list[int]] = field(
+        default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
+    )
+    #: (trial key, grounding) for each mention left ungrounded, in input order.
+    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
+
+
+class _Handler:
+    """Takes results in input order: counts, rebases errors, queues bytes, sets duplicates aside."""
+
+    def __init__(self, store: Store, loader: _Loader, totals: BulkTotals) -> None:
+        self.store = store
+        self.loader = loader
+        self.totals = totals
+        # Hashes of the graphs written so far: a repeat is replaced after the bulk load.
+        self._seen: set[int] = set()
+        self._later: list[_TrialOut] = []
+        self._lines = 0
+        self._studies = 0
+
+    def __call__(self, result: _Result) -> None:
+        totals = self.totals
+        if result.first:
+            totals.files += 1
+            self._lines = self._studies = 0
+        for error in result.rejected:
+            if result.sliced:
+                error = _rebase(error, self._lines, self._studies)
+            totals.rejected.append(error)
+            logger.warning("rejected %s", error)
+        self._lines += result.lines
+        self._studies += result.studies
+        totals.records_read += result.records_read
+        totals.trials_loaded += len(result.trials)
+        totals.quads += result.quads
+        for trial in result.trials:
+            key = hash(trial.graph)
+            if key in self._seen:
+                self._later.append(trial)
+                continue
+            self._seen.add(key)
+            self.loader.add(trial.nquads)
+            if trial.private is not None:
+                self.loader.add(trial.private)
+        for kind, (grounded, ungrounded) in result.tally.items():
+            totals.grounded[kind][0] += grounded
+            totals.grounded[kind][1] += ungrounded
+        totals.ungrounded.extend(result.ungrounded)
+
+    def replace_duplicates(self) -> None:
+        """Records read twice: the later one replaces the graph, as a reload does."""
+        for trial in self._later:
+            graph = ox.NamedNode(trial.graph)
+            quads = ox.parse(trial.nquads, format=ox.RdfFormat.N_QUADS)
+            self.store.replace_graph(graph, quads)
+            if trial.private is not None:
+                private = ox.parse(trial.private, format=ox.RdfFormat.N_QUADS)
+                self.store.replace_graph(ox.NamedNode(trial.private_graph), private)
