@@ -44,9 +44,10 @@ from kg.inputs import expand_inputs, iter_record_files
 from kg.model import Grounding, MentionKind
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import read_trials
+from kg.report import LoadReport
 from kg.store import Store
 
-__all__ = ["BulkSettings", "BulkTotals", "bulk_load_records"]
+__all__ = ["BulkSettings", "bulk_load_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ def bulk_load_records(
     progress: Progress | None = None,
     stdin: BinaryIO | None = None,
     settings: BulkSettings | None = None,
-) -> BulkTotals:
+) -> LoadReport:
     """Read, ground, map and bulk-load every record in ``inputs`` into a fresh store.
 
     **Not atomic**, and for a store that holds no trial graphs yet: quads go in through the
@@ -385,7 +386,7 @@ def bulk_load_records(
     :raises StoreError: when the bulk loader fails (the store is then half-built).
     """
     settings = settings or BulkSettings()
-    totals = BulkTotals()
+    totals = LoadReport()
     versions = sorted({r.version for r in grounder.index.releases})
     state = _WorkerState(
         grounder=grounder,
@@ -425,28 +426,10 @@ def bulk_load_records(
     return totals
 
 
-@dataclass
-class BulkTotals:
-    """What the fast path counted (merged into a :class:`~kg.pipeline.LoadReport`)."""
-
-    files: int = 0
-    records_read: int = 0
-    trials_loaded: int = 0
-    quads: int = 0
-    #: Every record that could not be loaded, in input order.
-    rejected: list[RecordError] = field(default_factory=list)
-    #: Mentions by kind: (grounded, ungrounded).
-    grounded: dict[MentionKind, list[int]] = field(
-        default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
-    )
-    #: (trial key, grounding) for each mention left ungrounded, in input order.
-    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
-
-
 class _Handler:
     """Takes results in input order: counts, rebases errors, queues bytes, sets duplicates aside."""
 
-    def __init__(self, store: Store, loader: _Loader, totals: BulkTotals) -> None:
+    def __init__(self, store: Store, loader: _Loader, totals: LoadReport) -> None:
         self.store = store
         self.loader = loader
         self.totals = totals

@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -23,12 +23,13 @@ from kg.errors import RecordError, StoreError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
 from kg.inputs import iter_record_files, iter_trials
-from kg.model import Grounding, MentionKind, Override
+from kg.model import Override
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
 from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import read_trials
+from kg.report import LoadReport
 from kg.resources import resource_dir
 from kg.store import QuadStore, Store, StoreSpec, is_remote, open_store
 
@@ -48,38 +49,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class LoadReport:
-    """What a load did: counts, and every rejected record with its reason."""
-
-    files: int = 0
-    records_read: int = 0
-    trials_loaded: int = 0
-    quads: int = 0
-    #: Every record that could not be loaded, with the reason.
-    rejected: list[RecordError] = field(default_factory=list)
-    #: Groundings made, by mention kind: (grounded, ungrounded).
-    grounded: dict[MentionKind, list[int]] = field(
-        default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
-    )
-    #: (trial key, grounding) for each mention left ungrounded.
-    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
-    #: IRIs of the named graphs written.
-    graphs: set[str] = field(default_factory=set)
-
-    @property
-    def ok(self) -> bool:
-        return not self.rejected
-
-    def count(self, key: str, grounding: Grounding) -> None:
-        tally = self.grounded[grounding.kind]
-        if grounding.grounded:
-            tally[0] += 1
-        else:
-            tally[1] += 1
-            self.ungrounded.append((key, grounding))
 
 
 @dataclass
@@ -204,7 +173,7 @@ def bulk_build_records(
     :param settings: workers, batch and slice sizes (see :class:`kg.bulk.BulkSettings`).
     """
     grounder = Grounder(index, overrides=overrides)
-    totals = bulk_load_records(
+    return bulk_load_records(
         store,
         inputs,
         grounder,
@@ -214,15 +183,6 @@ def bulk_build_records(
         progress=progress,
         stdin=stdin,
         settings=settings,
-    )
-    return LoadReport(
-        files=totals.files,
-        records_read=totals.records_read,
-        trials_loaded=totals.trials_loaded,
-        quads=totals.quads,
-        rejected=totals.rejected,
-        grounded=totals.grounded,
-        ungrounded=totals.ungrounded,
     )
 
 
