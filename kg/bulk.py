@@ -19,7 +19,6 @@ lines, where :func:`~kg.pipeline.load_records` rejects the whole file.
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import logging
 import multiprocessing
@@ -121,39 +120,8 @@ _STATE: _WorkerState | None = None
 
 
 def _init_worker(state: _WorkerState | None) -> None:
-    global _STATE, _BLANK_PREFIX
+    global _STATE
     _STATE = state
-    _BLANK_PREFIX = f"b{os.urandom(8).hex()}x"
-
-
-# Forked workers inherit Oxigraph's random blank-node generator: without a label of their
-# own, two workers make the same blank nodes, and the bulk loader would merge them.
-_BLANK_PREFIX = f"b{os.urandom(8).hex()}x"
-_blank_count = itertools.count()
-
-
-def _own_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """The quads with every blank node relabelled with this process's prefix."""
-    renamed: dict[ox.BlankNode, ox.BlankNode] = {}
-
-    def own(node: ox.BlankNode) -> ox.BlankNode:
-        new = renamed.get(node)
-        if new is None:
-            new = renamed[node] = ox.BlankNode(f"{_BLANK_PREFIX}{next(_blank_count)}")
-        return new
-
-    out = []
-    for quad in quads:
-        subject, obj = quad.subject, quad.object
-        if isinstance(subject, ox.BlankNode) or isinstance(obj, ox.BlankNode):
-            quad = ox.Quad(
-                own(subject) if isinstance(subject, ox.BlankNode) else subject,
-                quad.predicate,
-                own(obj) if isinstance(obj, ox.BlankNode) else obj,
-                quad.graph_name,
-            )
-        out.append(quad)
-    return out
 
 
 def _serialize(quads: list[ox.Quad]) -> bytes:
@@ -179,20 +147,18 @@ def _work(task: _Task) -> _Result:
                 continue
             result.studies += 1
             grounded = state.grounder(trial)
-            quads = _own_blank_nodes(
-                list(
-                    trial_to_quads(
-                        grounded,
-                        base=state.base,
-                        loaded_at=state.loaded_at,
-                        ontology_versions=state.versions,
-                    )
+            quads = list(
+                trial_to_quads(
+                    grounded,
+                    base=state.base,
+                    loaded_at=state.loaded_at,
+                    ontology_versions=state.versions,
                 )
             )
             graphs = graphs_of(trial, base=state.base)
             private = None
             if state.include_contacts and trial.contacts:
-                private = _serialize(_own_blank_nodes(list(contact_quads(trial, base=state.base))))
+                private = _serialize(list(contact_quads(trial, base=state.base)))
             result.trials.append(
                 _TrialOut(graphs.public.value, _serialize(quads), private, graphs.private.value)
             )

@@ -15,6 +15,8 @@ graph ``<base>graph/private/<source>/<record id>`` that is never published.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +46,29 @@ __all__ = [
     "trial_iri",
     "trial_to_quads",
 ]
+
+
+class _BlankNodes:
+    """Blank-node labels unique across processes: a random prefix per process, then a counter.
+
+    Oxigraph's own random labels are not enough for forked worker processes: each child
+    inherits its parent's generator and would make the same labels, which a bulk load of their
+    output would merge. The prefix is drawn again in every child after a fork.
+    """
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self._prefix = f"b{os.urandom(8).hex()}x"
+        self._count = itertools.count()
+
+    def __call__(self) -> BlankNode:
+        return BlankNode(f"{self._prefix}{next(self._count)}")
+
+
+_new_blank = _BlankNodes()
 
 _OBI_CLINICAL_TRIAL = OBO.OBI_0003699
 # OBI has classes for phases I-III only; the rest are trialkg:Phase values alone.
@@ -189,7 +214,7 @@ def trial_to_quads(
         (TRIALKG.endDate, trial.end),
     ):
         if dated is not None:
-            bnode = BlankNode()
+            bnode = _new_blank()
             yield q(node, prop, bnode)
             yield q(bnode, RDF.type, TRIALKG.DatedValue)
             yield q(bnode, TRIALKG.date, _date(dated))
@@ -214,7 +239,7 @@ def trial_to_quads(
         yield q(node, RDFS.seeAlso, NamedNode(trial.source_url))
     yield from _study_details(q, node, trial)
     for sponsor in trial.sponsors:
-        org = BlankNode()
+        org = _new_blank()
         role = TRIALKG.collaborator if sponsor.role == "collaborator" else SCHEMA.sponsor
         yield q(node, role, org)
         yield q(org, RDF.type, SCHEMA.Organization)
@@ -222,12 +247,12 @@ def trial_to_quads(
         if sponsor.agency_class:
             yield q(org, TRIALKG.agencyClass, _string(sponsor.agency_class))
     for site in trial.sites:
-        place = BlankNode()
+        place = _new_blank()
         yield q(node, TRIALKG.studySite, place)
         yield q(place, RDF.type, SCHEMA.Place)
         yield q(place, SCHEMA.name, _string(site.name))
         if site.city or site.state or site.country:
-            address = BlankNode()
+            address = _new_blank()
             yield q(place, SCHEMA.address, address)
             yield q(address, RDF.type, SCHEMA.PostalAddress)
             for prop, value in (
@@ -416,7 +441,7 @@ def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Qua
     node = trial_iri(trial.key, base=base)
     vcard = "http://www.w3.org/2006/vcard/ns#"
     for contact in trial.contacts:
-        person = BlankNode()
+        person = _new_blank()
         yield Quad(node, NamedNode(vcard + "hasContact"), person, graph)
         for field, value in (
             ("given-name", contact.first_name),

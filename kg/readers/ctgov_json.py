@@ -51,15 +51,20 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # v2 text is Markdown; these are its backslash escapes of punctuation ("\>", "\(", "\_").
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~=])")
 _SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# What str.splitlines breaks at, and runs of spaces or tabs: text without them is only stripped.
+_NEEDS_CLEANING = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029\t]|  ")
 _ESTIMATED = {"ESTIMATED": True, "ANTICIPATED": True, "ACTUAL": False}
 
 
 def _text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    cleaned = _ESCAPE.sub(r"\1", value)
+    cleaned = _ESCAPE.sub(r"\1", value) if "\\" in value else value
+    if _NEEDS_CLEANING.search(cleaned) is None:  # most short fields: the fast way
+        return cleaned.strip() or None
     cleaned = "\n".join(_SPACES.sub(" ", line).strip() for line in cleaned.splitlines())
-    cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+    cleaned = _BLANK_LINES.sub("\n\n", cleaned).strip()
     return cleaned or None
 
 

@@ -1,0 +1,606 @@
+"""Ingest benchmark: trialkg's build against the engine's bulk loader and an rdflib pipeline.
+
+One run measures, each in a process of its own with its memory sampled:
+
+a. **trialkg**: read -> ground -> map -> store, the fast path of ``trialkg build``
+   (:func:`kg.pipeline.bulk_build_records`) into a fresh Oxigraph store;
+b. **pyoxigraph bulk_load** of exactly the quads (a) wrote, dumped to an N-Quads file first:
+   the storage engine's own limit on this machine;
+c. **rdflib**: the same reader, grounder and mapping, each quad added to an ``rdflib.Dataset``
+   as rdflib terms, the dataset serialised as N-Quads: what most RDF projects do. It runs on at
+   most ``--rdflib-trials`` studies (an rdflib graph of 100,000 trials needs tens of GB);
+   rates per second are compared, not totals.
+
+Then the ratios a/b and a/c in quads/s, the incremental update (1,000 changed trials reloaded
+into the finished store, one transaction per trial, as ``trialkg load`` does, against the same
+into a store of 1,000 trials), and optionally the scaling curve (``--curve``: a and b at 1k,
+10k and 100k trials) and the whole ``trialkg build`` command end to end (``--end-to-end``:
+ontologies, trials, the swap into place).
+
+Studies come from benchmarks/generate.py (cached in the work folder); trials are grounded
+against the DOID and CL releases in ../shared/ontologies/. Building the ontology index is
+setup, timed and printed apart. Peak memory is the sum over the process and its children
+(worker processes), sampled every 50 ms from /proc: RSS (shared pages counted once per
+process, so an upper bound) and PSS (shared pages split between the processes).
+
+    python benchmarks/ingest.py --trials 100000
+    python benchmarks/ingest.py --trials 500000 --only a --end-to-end
+    python benchmarks/ingest.py --curve --json curve.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and generate.py
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+import generate  # noqa: E402  (benchmarks/generate.py, beside this file)
+
+DEFAULT_WORKDIR = PROJECT / "benchmarks" / ".work"
+LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so (a) writes the same bytes each run
+CURVE = (1_000, 10_000, 100_000)
+SAMPLE_SECONDS = 0.05
+
+
+# -- memory of a process tree ------------------------------------------------------------------
+
+
+def _children_of() -> dict[int, list[int]]:
+    """Every process's children, from /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # gone meanwhile
+        # The command name may hold spaces and parentheses: fields resume after the last ')'.
+        ppid = int(text[text.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _tree(root: int) -> list[int]:
+    children = _children_of()
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _rss_pss_kib(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith(b"Pss:"):
+                    pss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+class PeakMemory:
+    """Samples the summed RSS and PSS of a process and all its descendants until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            for pid in _tree(self.pid):
+                r, p = _rss_pss_kib(pid)
+                rss += r
+                pss += p
+            self.peak_rss = max(self.peak_rss, rss * 1024)
+            self.peak_pss = max(self.peak_pss, pss * 1024)
+            self.samples += 1
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """One measured stage: what it did, how long, how much memory."""
+
+    name: str
+    trials: int
+    quads: int
+    seconds: float
+    #: Seconds spent building the ontology index before the clock started (not in ``seconds``).
+    setup_seconds: float = 0.0
+    peak_rss: int = 0
+    peak_pss: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trials_per_second(self) -> float:
+        return self.trials / self.seconds if self.seconds else 0.0
+
+    @property
+    def quads_per_second(self) -> float:
+        return self.quads / self.seconds if self.seconds else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["trials_per_second"] = round(self.trials_per_second, 1)
+        data["quads_per_second"] = round(self.quads_per_second, 1)
+        return data
+
+
+def run_stage(stage: str, workdir: Path, **options: Any) -> Measure:
+    """Run one stage in a child process (``--stage``), sampling the memory of its tree."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--stage", stage]
+    command += ["--workdir", str(workdir), "--stage-options", json.dumps(options)]
+    return _measured(command, stage)
+
+
+def _measured(command: list[str], name: str) -> Measure:
+    began = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    memory = PeakMemory(child.pid)
+    out, _ = child.communicate()
+    wall = time.perf_counter() - began
+    memory.stop()
+    if child.returncode != 0:
+        raise SystemExit(f"stage {name} failed (exit code {child.returncode}): {' '.join(command)}")
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    data = json.loads(lines[-1]) if lines else {"trials": 0, "quads": 0, "seconds": wall}
+    measure = Measure(name=name, **data)
+    measure.peak_rss, measure.peak_pss = memory.peak_rss, memory.peak_pss
+    return measure
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def studies_file(workdir: Path, trials: int, seed: int, start: int = 0) -> Path:
+    """The JSON Lines file of ``trials`` synthetic studies, generated once and cached."""
+    path = workdir / f"studies-{trials}-seed{seed}-from{start}.jsonl"
+    if not path.exists():
+        began = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            generate.write_jsonl(
+                generate.generate(trials, seed=seed, start=start, vocabulary=_vocabulary()), out
+            )
+        partial.replace(path)
+        _say(f"generated {trials:,} studies in {time.perf_counter() - began:.1f} s: {path}")
+    return path
+
+
+_VOCABULARY: list[generate.Vocabulary] = []
+
+
+def _vocabulary() -> generate.Vocabulary:
+    if not _VOCABULARY:
+        _VOCABULARY.append(generate.load_vocabulary())
+    return _VOCABULARY[0]
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- the stages (each runs in its own process) -------------------------------------------------
+
+
+def _index() -> tuple[Any, float]:
+    import logging
+
+    from kg.ontology.terms import TermIndex
+
+    logging.disable(logging.WARNING)  # ungrounded mentions, the CL file's skipped imports
+    began = time.perf_counter()
+    index = TermIndex.from_files(generate.DOID_FILE, generate.CL_FILE)
+    return index, time.perf_counter() - began
+
+
+def _fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def stage_trialkg(studies: str, store: str, workers: int | None = None) -> dict[str, Any]:
+    """(a) trialkg's build path into a fresh store."""
+    from kg.bulk import BulkSettings
+    from kg.pipeline import bulk_build_records
+    from kg.store import Store
+
+    index, setup = _index()
+    target = Store.open(_fresh(Path(store)))
+    began = time.perf_counter()
+    report = bulk_build_records(
+        target, [studies], index, loaded_at=LOADED_AT, settings=BulkSettings(workers=workers)
+    )
+    target.flush()
+    seconds = time.perf_counter() - began
+    quads = len(target)
+    target.close()
+    return {
+        "trials": report.trials_loaded,
+        "quads": quads,
+        "seconds": seconds,
+        "setup_seconds": setup,
+        "extra": {"rejected": len(report.rejected), "records_read": report.records_read},
+    }
+
+
+def stage_dump(store: str, nquads: str) -> dict[str, Any]:
+    """Not measured: (a)'s store as an N-Quads file, for (b)."""
+    import pyoxigraph as ox
+
+    from kg.store import Store
+
+    source = Store.open_read_only(store)
+    began = time.perf_counter()
+    with open(nquads, "wb") as out:
+        source.dump(out, ox.RdfFormat.N_QUADS)
+    return {"trials": 0, "quads": 0, "seconds": time.perf_counter() - began}
+
+
+def stage_oxigraph(nquads: str, store: str) -> dict[str, Any]:
+    """(b) pyoxigraph's bulk loader on the same quads (the call trialkg's loader makes)."""
+    import pyoxigraph as ox
+
+    target = ox.Store(str(_fresh(Path(store))))
+    began = time.perf_counter()
+    target.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS, lenient=True)
+    target.flush()
+    seconds = time.perf_counter() - began
+    return {"trials": 0, "quads": len(target), "seconds": seconds}
+
+
+def _rdflib_converter() -> Any:
+    """A function from pyoxigraph terms to rdflib terms (cached per term, as a mapping would)."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+
+    xsd_string = "http://www.w3.org/2001/XMLSchema#string"
+    rdf_lang_string = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+    def convert(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype in (xsd_string, rdf_lang_string):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+
+    return convert
+
+
+def stage_rdflib(studies: str, nquads: str, limit: int) -> dict[str, Any]:
+    """(c) the same reading, grounding and mapping into an rdflib Dataset, then N-Quads."""
+    from rdflib import Dataset, URIRef
+
+    from kg.errors import RecordError
+    from kg.grounding import Grounder
+    from kg.rdf.mapping import trial_to_quads
+    from kg.readers import read_trials
+
+    index, setup = _index()
+    versions = sorted({r.version for r in index.releases})
+    convert = _rdflib_converter()
+    began = time.perf_counter()
+    grounder = Grounder(index)
+    dataset = Dataset()
+    trials = 0
+    with open(studies, "rb") as lines:
+        for line in lines:
+            if trials >= limit:
+                break
+            for trial in read_trials(line, studies):
+                if isinstance(trial, RecordError):
+                    continue
+                trials += 1
+                quads = trial_to_quads(
+                    grounder(trial), loaded_at=LOADED_AT, ontology_versions=versions
+                )
+                graphs: dict[str, Any] = {}
+                for quad in quads:
+                    name = quad.graph_name.value
+                    graph = graphs.get(name)
+                    if graph is None:
+                        graph = graphs[name] = dataset.graph(URIRef(name))
+                    graph.add(
+                        (convert(quad.subject), convert(quad.predicate), convert(quad.object))
+                    )
+    dataset.serialize(destination=nquads, format="nquads")
+    seconds = time.perf_counter() - began
+    quads = sum(len(graph) for graph in dataset.graphs())
+    return {"trials": trials, "quads": quads, "seconds": seconds, "setup_seconds": setup}
+
+
+def stage_incremental(studies: str, store: str) -> dict[str, Any]:
+    """Reload changed trials into a built store, one transaction per trial (``trialkg load``)."""
+    from kg.pipeline import load_records
+    from kg.store import Store
+
+    index, setup = _index()
+    target = Store.open(store)
+    graphs_before = sum(1 for _ in target.named_graphs())
+    began = time.perf_counter()
+    report = load_records(target, [studies], index, loaded_at=LOADED_AT)
+    target.flush()
+    seconds = time.perf_counter() - began
+    graphs_after = sum(1 for _ in target.named_graphs())
+    return {
+        "trials": report.trials_loaded,
+        "quads": report.quads,
+        "seconds": seconds,
+        "setup_seconds": setup,
+        "extra": {"graphs_before": graphs_before, "graphs_after": graphs_after},
+    }
+
+
+STAGES = {
+    "trialkg": stage_trialkg,
+    "dump": stage_dump,
+    "oxigraph": stage_oxigraph,
+    "rdflib": stage_rdflib,
+    "incremental": stage_incremental,
+}
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import pyoxigraph
+    import rdflib
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "pyoxigraph": pyoxigraph.__version__,
+        "rdflib": rdflib.__version__,
+        "os": platform.platform(),
+    }
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    raise AssertionError
+
+
+def _row(label: str, m: Measure) -> str:
+    return (
+        f"{label:<44} {m.trials:>9,} {m.quads:>12,} {m.seconds:>9.1f} "
+        f"{m.trials_per_second:>9,.0f} {m.quads_per_second:>10,.0f} "
+        f"{_size(m.peak_rss):>10} {_size(m.peak_pss):>10}"
+    )
+
+
+HEADER = (
+    f"{'pipeline':<44} {'trials':>9} {'quads':>12} {'seconds':>9} {'trials/s':>9} "
+    f"{'quads/s':>10} {'peak RSS':>10} {'peak PSS':>10}"
+)
+
+
+def pipelines(workdir: Path, trials: int, seed: int, workers: int | None) -> list[Measure]:
+    """(a) and (b) on ``trials`` studies: the measures, (a) first."""
+    studies = studies_file(workdir, trials, seed)
+    store = workdir / f"store-{trials}"
+    a = run_stage("trialkg", workdir, studies=str(studies), store=str(store), workers=workers)
+    a.name = "a"
+    nquads = workdir / f"store-{trials}.nq"
+    run_stage("dump", workdir, store=str(store), nquads=str(nquads))
+    b = run_stage("oxigraph", workdir, nquads=str(nquads), store=str(workdir / "bulk-store"))
+    b.name = "b"
+    b.trials = a.trials
+    shutil.rmtree(workdir / "bulk-store", ignore_errors=True)
+    nquads.unlink()
+    return [a, b]
+
+
+def incremental(workdir: Path, trials: int, seed: int, changed: int) -> Measure:
+    """Reload ``changed`` trials (new content, same NCT numbers) into the ``trials`` store."""
+    start = max(0, trials // 2 - changed // 2)
+    updates = studies_file(workdir, changed, seed + 1000, start=start)
+    return run_stage(
+        "incremental", workdir, studies=str(updates), store=str(workdir / f"store-{trials}")
+    )
+
+
+def end_to_end(workdir: Path, trials: int, seed: int) -> Measure:
+    """The ``trialkg build`` command: ontologies, every study, the swap into place."""
+    studies = studies_file(workdir, trials, seed)
+    store = workdir / f"cli-store-{trials}"
+    shutil.rmtree(store, ignore_errors=True)
+    command = [sys.executable, "-m", "kg.cli", "-q", "build", str(studies)]
+    command += ["--ontology", str(generate.DOID_FILE), "--ontology", str(generate.CL_FILE)]
+    command += ["--store", str(store), "--allow-rejects"]
+    measure = _measured(command, "end-to-end")
+    measure.trials = trials
+    shutil.rmtree(store, ignore_errors=True)
+    return measure
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--trials", type=int, default=10_000, help="studies (default 10000)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--rdflib-trials", type=int, default=10_000, help="cap for (c)")
+    parser.add_argument("--changed", type=int, default=1_000, help="trials reloaded (default 1000)")
+    parser.add_argument("--workers", type=int, default=None, help="(a)'s worker processes")
+    parser.add_argument(
+        "--only", choices=["a", "ab", "abc"], default="abc", help="which pipelines (default abc)"
+    )
+    parser.add_argument("--curve", action="store_true", help="(a) and (b) at 1k, 10k, 100k")
+    parser.add_argument("--end-to-end", action="store_true", help="also time 'trialkg build'")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="cache and stores")
+    parser.add_argument("--keep", action="store_true", help="keep the stores in the work folder")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--stage-options", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.stage:  # a child: one stage, its figures as a JSON line on stdout
+        print(json.dumps(STAGES[args.stage](**json.loads(args.stage_options))))
+        return 0
+
+    results = run(args, workdir)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if not args.keep:
+        for store in workdir.glob("store-*"):
+            shutil.rmtree(store, ignore_errors=True)
+    return 0
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Every stage asked for, printed as it finishes; :returns: the figures for ``--json``."""
+    info = machine()
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {_size(info['memory'])} RAM; "
+        f"Python {info['python']}, pyoxigraph {info['pyoxigraph']}, rdflib {info['rdflib']}"
+    )
+    results: dict[str, Any] = {"machine": info, "trials": args.trials, "seed": args.seed}
+    studies = studies_file(workdir, args.trials, args.seed)
+    print(
+        f"input: {args.trials:,} synthetic studies (seed {args.seed}), "
+        f"{_size(studies.stat().st_size)} of JSON Lines"
+    )
+    print(HEADER, flush=True)
+
+    a, b = pipelines(workdir, args.trials, args.seed, args.workers)
+    print(_row("a trialkg: read, ground, map, store", a), flush=True)
+    results["a"] = a.as_json()
+    if "b" in args.only:
+        print(_row("b pyoxigraph bulk_load, same quads", b), flush=True)
+        results["b"] = b.as_json()
+    c = None
+    if "c" in args.only:
+        limit = min(args.rdflib_trials, args.trials)
+        c = run_stage(
+            "rdflib",
+            workdir,
+            studies=str(studies),
+            nquads=str(workdir / "rdflib.nq"),
+            limit=limit,
+        )
+        c.name = "c"
+        (workdir / "rdflib.nq").unlink(missing_ok=True)
+        print(_row("c rdflib: same mapping, Dataset, N-Quads", c), flush=True)
+        results["c"] = c.as_json()
+    print(f"ontology index (DOID + CL), before the clock starts: {a.setup_seconds:.1f} s")
+    if "b" in args.only:
+        ratio = a.quads_per_second / b.quads_per_second
+        results["a_over_b"] = round(ratio, 3)
+        print(f"a/b in quads/s: {ratio:.2f} (goal >= 0.7)")
+    if c is not None:
+        ratio = a.quads_per_second / c.quads_per_second
+        results["a_over_c"] = round(ratio, 1)
+        print(f"a/c in quads/s: {ratio:.1f} (goal >= 10)")
+
+    if args.changed:
+        big = incremental(workdir, args.trials, args.seed, args.changed)
+        small_size = args.changed
+        pipelines(workdir, small_size, args.seed, args.workers)  # a store of as many trials
+        small = incremental(workdir, small_size, args.seed, args.changed)
+        print(
+            f"incremental: {big.trials:,} changed trials reloaded into the {args.trials:,}-trial "
+            f"store in {big.seconds:.2f} s ({big.trials_per_second:,.0f} trials/s), into a "
+            f"{small_size:,}-trial store in {small.seconds:.2f} s; ratio "
+            f"{big.seconds / small.seconds:.2f} (1.0: cost independent of the store's size); "
+            f"graphs before/after {big.extra['graphs_before']:,}/{big.extra['graphs_after']:,}"
+        )
+        results["incremental"] = {"large": big.as_json(), "small": small.as_json()}
+
+    if args.curve:
+        print("scaling curve (a and b); seconds per 1,000 trials should stay flat:")
+        curve = []
+        for size in CURVE:
+            ca, cb = (
+                (a, b) if size == args.trials else pipelines(workdir, size, args.seed, args.workers)
+            )
+            ratio = ca.quads_per_second / cb.quads_per_second
+            print(
+                f"  {size:>9,} trials: a {ca.seconds:8.1f} s ({1000 * ca.seconds / size:.2f} s/1k, "
+                f"peak RSS {_size(ca.peak_rss)}), b {cb.seconds:8.1f} s "
+                f"({1000 * cb.seconds / size:.2f} s/1k), a/b {ratio:.2f}",
+                flush=True,
+            )
+            curve.append({"trials": size, "a": ca.as_json(), "b": cb.as_json()})
+        per_1k = [1000 * point["a"]["seconds"] / point["trials"] for point in curve]
+        results["curve"] = curve
+        print(f"  a: s/1k at largest over smallest: {per_1k[-1] / per_1k[0]:.2f}")
+
+    if args.end_to_end:
+        e2e = end_to_end(workdir, args.trials, args.seed)
+        print(
+            f"end to end: trialkg build of {args.trials:,} studies with DOID and CL: "
+            f"{e2e.seconds / 60:.1f} min, peak RSS {_size(e2e.peak_rss)}, "
+            f"peak PSS {_size(e2e.peak_pss)}"
+        )
+        results["end_to_end"] = e2e.as_json()
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
