@@ -67,7 +67,7 @@ class BulkSettings:
     #: Lines of a JSON Lines file per batch sent to a worker.
     batch_lines: int = 200
     #: N-Quads bytes collected before one call of the bulk loader.
-    load_bytes: int = 48 * 1024 * 1024
+    load_bytes: int = 16 * 1024 * 1024
     #: Input size from which worker processes pay off.
     parallel_from_bytes: int = 4 * 1024 * 1024
 
