@@ -222,7 +222,8 @@ def build(
     mixed while it runs. Graphs outside ``<base>graph/`` are left alone. Records that are
     rejected do not stop the build; they are listed in the report.
     A folder's records go in through the bulk loader (:func:`bulk_build_records`), since
-    nobody reads the staging store.
+    nobody reads the staging store; its files are then compacted (:meth:`Store.optimize`), so
+    that queries on the new store do not search every file the bulk loader wrote.
 
     :param classify: names of loaded ontologies to classify with the reasoner (editors' files).
     :param catalog: an XML catalog resolving ``owl:imports`` to local files.
@@ -262,6 +263,7 @@ def build(
         report = fill(local, bulk=True)
         report.store_quads = len(local)
         local.flush()
+        local.optimize()
         del local  # close the staging store before moving it
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

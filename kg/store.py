@@ -286,6 +286,21 @@ class Store:
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"bulk load into {self.path} failed: {exc}") from exc
 
+    def optimize(self) -> None:
+        """Compact the store's files for reading (Oxigraph's ``optimize``); for after a bulk build.
+
+        The bulk loader writes many files whose keys overlap, and until they are merged a lookup
+        searches many of them: at 100,000 trials, queries ran three to seven times slower.
+        Merging them took about half a minute at 100,000 trials.
+
+        :raises StoreError: on a write failure (the store stays readable as it was).
+        """
+        self._check_writable()
+        try:
+            self._inner.optimize()
+        except OSError as exc:
+            raise StoreError(f"cannot compact store {self.path}: {exc}") from exc
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update, in one transaction.
 

@@ -127,7 +127,8 @@ def test_conflicts_lists_only_the_fields_two_sources_disagree_on(tmp_path: Path)
     )
     path = tmp_path / "kg.db"
     build(path, [SEED, other], [DOID_NCIT_2026, CL_EDIT_OWL])
-    result = run_named(Store.open_read_only(path), QUERIES["conflicts"], {"trial": "NCT03877471"})
+    store = Store.open_read_only(path)
+    result = run_named(store, QUERIES["conflicts"], {"trial": "NCT03877471"})
     assert isinstance(result, ox.QuerySolutions)
     rows = {(r["property"].value, r["source"].value, r["value"].value) for r in result}
     assert rows == {
@@ -136,3 +137,6 @@ def test_conflicts_lists_only_the_fields_two_sources_disagree_on(tmp_path: Path)
         ("targetEnrollment", "hpscreg:48", "28"),
         ("targetEnrollment", "hpscreg:481", "18"),
     }
+    everywhere = run_named(store, QUERIES["conflicts"], {})  # every trial two sources describe
+    assert isinstance(everywhere, ox.QuerySolutions)
+    assert {(r["property"].value, r["source"].value, r["value"].value) for r in everywhere} == rows

@@ -1,0 +1,64 @@
+"""The query benchmark (benchmarks/queries.py) runs end to end on a tiny store, so it cannot rot.
+
+No timings are checked: only that every named query is run, on both engines, with its rows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from kg.pipeline import default_ontologies
+from kg.queries import load_queries
+
+from conftest import PROJECT
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "trialkg_bench_queries", PROJECT / "benchmarks" / "queries.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_named_query_is_timed_on_both_engines(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "figures.json"
+    ontologies = [arg for path in default_ontologies() for arg in ("--ontology", str(path))]
+    argv = ["--trials", "50", "--repeat", "2", "--rdflib-trials", "50", "--rdflib-repeat", "1"]
+    assert bench.main([*argv, *ontologies, "--workdir", str(tmp_path), "--json", str(out)]) == 0
+
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    printed = capsys.readouterr().out
+    assert printed.startswith("machine: ")
+    names = set(load_queries())
+    for engine in ("oxigraph", "rdflib"):
+        timed = figures[engine]["results"]
+        assert {t["query"] for t in timed} == names
+        assert all(t["rows"] is not None and t["median"] is not None for t in timed)
+    for name in names:  # a line in each table
+        assert printed.count(f"\n{name} ") >= 2, name
+    phases = [
+        t["params"] for t in figures["oxigraph"]["results"] if t["query"] == "trials-by-phase"
+    ]
+    assert phases == [{"phase": "PHASE1"}, {}]  # the example, then without the optional phase
+    # Both engines read the same store: the same rows.
+    oxigraph_rows = [t["rows"] for t in figures["rdflib"]["oxigraph_results"]]
+    assert [t["rows"] for t in figures["rdflib"]["results"]] == oxigraph_rows
+    assert sum(oxigraph_rows) > 0
+
+
+def test_p95_is_the_nearest_rank(bench: ModuleType) -> None:
+    timing = bench.Timing("q", {}, "", rows=1, seconds=[float(s) for s in range(1, 21)])
+    assert (timing.median, timing.p95, timing.meets_goal) == (10.5, 19.0, False)
