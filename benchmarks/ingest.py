@@ -453,12 +453,16 @@ HEADER = (
 )
 
 
-def pipelines(workdir: Path, trials: int, seed: int, workers: int | None) -> list[Measure]:
-    """(a) and (b) on ``trials`` studies: the measures, (a) first."""
+def pipelines(
+    workdir: Path, trials: int, seed: int, workers: int | None, *, with_b: bool = True
+) -> list[Measure]:
+    """(a) and, unless not ``with_b``, (b) on ``trials`` studies: the measures, (a) first."""
     studies = studies_file(workdir, trials, seed)
     store = workdir / f"store-{trials}"
     a = run_stage("trialkg", workdir, studies=str(studies), store=str(store), workers=workers)
     a.name = "a"
+    if not with_b:
+        return [a]
     nquads = workdir / f"store-{trials}.nq"
     run_stage("dump", workdir, store=str(store), nquads=str(nquads))
     b = run_stage("oxigraph", workdir, nquads=str(nquads), store=str(workdir / "bulk-store"))
@@ -492,6 +496,13 @@ def end_to_end(workdir: Path, trials: int, seed: int) -> Measure:
     return measure
 
 
+def _pipelines_arg(text: str) -> str:
+    chosen = "" if text == "none" else text
+    if set(chosen) - set("abc") or (chosen and "a" not in chosen):
+        raise argparse.ArgumentTypeError(f"expected letters of abc including a, or none: {text!r}")
+    return chosen
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -502,7 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--changed", type=int, default=1_000, help="trials reloaded (default 1000)")
     parser.add_argument("--workers", type=int, default=None, help="(a)'s worker processes")
     parser.add_argument(
-        "--only", choices=["a", "ab", "abc"], default="abc", help="which pipelines (default abc)"
+        "--only",
+        type=_pipelines_arg,
+        default="abc",
+        help="which pipelines: letters of abc (b and c need a), or 'none' (default abc)",
     )
     parser.add_argument("--curve", action="store_true", help="(a) and (b) at 1k, 10k, 100k")
     parser.add_argument("--end-to-end", action="store_true", help="also time 'trialkg build'")
@@ -528,25 +542,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """Every stage asked for, printed as it finishes; :returns: the figures for ``--json``."""
-    info = machine()
-    print(
-        f"machine: {info['cpu']}, {info['cores']} cores, {_size(info['memory'])} RAM; "
-        f"Python {info['python']}, pyoxigraph {info['pyoxigraph']}, rdflib {info['rdflib']}"
-    )
-    results: dict[str, Any] = {"machine": info, "trials": args.trials, "seed": args.seed}
-    studies = studies_file(workdir, args.trials, args.seed)
-    print(
-        f"input: {args.trials:,} synthetic studies (seed {args.seed}), "
-        f"{_size(studies.stat().st_size)} of JSON Lines"
-    )
-    print(HEADER, flush=True)
-
-    a, b = pipelines(workdir, args.trials, args.seed, args.workers)
+def measure_pipelines(
+    args: argparse.Namespace, workdir: Path, studies: Path, results: dict[str, Any]
+) -> list[Measure]:
+    """The pipelines asked for by ``--only``, printed as they finish, and their ratios."""
+    measures = pipelines(workdir, args.trials, args.seed, args.workers, with_b="b" in args.only)
+    a = measures[0]
     print(_row("a trialkg: read, ground, map, store", a), flush=True)
     results["a"] = a.as_json()
     if "b" in args.only:
+        b = measures[1]
         print(_row("b pyoxigraph bulk_load, same quads", b), flush=True)
         results["b"] = b.as_json()
     c = None
@@ -572,11 +577,31 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         ratio = a.quads_per_second / c.quads_per_second
         results["a_over_c"] = round(ratio, 1)
         print(f"a/c in quads/s: {ratio:.1f} (goal >= 10)")
+    return measures
 
-    if args.changed:
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Every stage asked for, printed as it finishes; :returns: the figures for ``--json``."""
+    info = machine()
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {_size(info['memory'])} RAM; "
+        f"Python {info['python']}, pyoxigraph {info['pyoxigraph']}, rdflib {info['rdflib']}"
+    )
+    results: dict[str, Any] = {"machine": info, "trials": args.trials, "seed": args.seed}
+    studies = studies_file(workdir, args.trials, args.seed)
+    print(
+        f"input: {args.trials:,} synthetic studies (seed {args.seed}), "
+        f"{_size(studies.stat().st_size)} of JSON Lines"
+    )
+    measured: list[Measure] = []
+    if args.only:
+        print(HEADER, flush=True)
+        measured = measure_pipelines(args, workdir, studies, results)
+
+    if args.changed and args.only:
         big = incremental(workdir, args.trials, args.seed, args.changed)
         small_size = args.changed
-        pipelines(workdir, small_size, args.seed, args.workers)  # a store of as many trials
+        pipelines(workdir, small_size, args.seed, args.workers, with_b=False)  # as many trials
         small = incremental(workdir, small_size, args.seed, args.changed)
         print(
             f"incremental: {big.trials:,} changed trials reloaded into the {args.trials:,}-trial "
@@ -591,9 +616,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print("scaling curve (a and b); seconds per 1,000 trials should stay flat:")
         curve = []
         for size in CURVE:
-            ca, cb = (
-                (a, b) if size == args.trials else pipelines(workdir, size, args.seed, args.workers)
-            )
+            if size == args.trials and len(measured) == 2:
+                ca, cb = measured
+            else:
+                ca, cb = pipelines(workdir, size, args.seed, args.workers)
             ratio = ca.quads_per_second / cb.quads_per_second
             print(
                 f"  {size:>9,} trials: a {ca.seconds:8.1f} s ({1000 * ca.seconds / size:.2f} s/1k, "
