@@ -406,6 +406,10 @@ class Grounder:
         self.warn_ungrounded = warn_ungrounded
         self._matchers = {kind: _Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
         self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
+        # The MeSH check's lookups, bounded by the ontology's size: terms per MeSH descriptor,
+        # and a term with its ancestors and descendants.
+        self._mesh_reached: dict[Code, frozenset[str]] = {}
+        self._related: dict[str, frozenset[str]] = {}
 
     def mention(self, kind: MentionKind, item: Condition | CellProduct) -> Grounding:
         key = (kind, item.label, item.description, item.ontology_ref)
@@ -475,16 +479,27 @@ class Grounder:
             ),
         )
 
-    def _mesh_terms(self, code: Code) -> set[str]:
+    def _mesh_terms(self, code: Code) -> frozenset[str]:
         """DOID terms a MeSH descriptor stands for: by its id as a cross-reference, else (the
-        legacy XML gives names only) by its name as an exact label or synonym."""
-        matcher = self._matchers[MentionKind.CONDITION]
-        if code.curie:
-            found = matcher._keep(self.index.by_xref(code.curie))
-            if found:
-                return set(found)
-        by_name = self.index.by_label(code.label) or self.index.by_synonym(code.label)
-        return set(matcher._keep(by_name))
+        legacy XML gives names only) by its name as an exact label or synonym. Cached."""
+        found = self._mesh_reached.get(code)
+        if found is None:
+            matcher = self._matchers[MentionKind.CONDITION]
+            found = frozenset(matcher._keep(self.index.by_xref(code.curie))) if code.curie else None
+            if not found:
+                by_name = self.index.by_label(code.label) or self.index.by_synonym(code.label)
+                found = frozenset(matcher._keep(by_name))
+            self._mesh_reached[code] = found
+        return found
+
+    def _related_terms(self, curie: str) -> frozenset[str]:
+        """The term, its ancestors and its descendants. Cached."""
+        related = self._related.get(curie)
+        if related is None:
+            index = self.index
+            related = frozenset({curie} | index.ancestors(curie) | index.descendants(curie))
+            self._related[curie] = related
+        return related
 
     def _check_mesh(
         self, grounding: Grounding, mesh: tuple[Code, ...], *, alone: bool
@@ -517,8 +532,8 @@ class Grounder:
                 comment=f"through ClinicalTrials.gov's MeSH coding {_describe(code)}",
             )
         curie = grounding.object_id
-        related = {curie} | self.index.ancestors(curie) | self.index.descendants(curie)
-        if any(reached[code] & related for code in mesh):
+        related = self._related_terms(curie)
+        if any(not related.isdisjoint(reached[code]) for code in mesh):
             return grounding
         given = ", ".join(_describe(code) for code in mesh)
         return replace(

@@ -25,6 +25,7 @@ from kg.rdf.vocab import (
     TRIALKG_NS,
     XSD,
 )
+from kg.sparql_text import bind_values
 from kg.store import QuadStore
 
 __all__ = ["Site", "TrialPage", "service_description"]
@@ -190,7 +191,8 @@ class Site:
     def trials_under(self, curie: str) -> list[dict[str, str]]:
         """Trials linked to a term or any term below it."""
         term = OBO.term(curie)
-        rows = self.store.query(_TRIALS_UNDER, substitutions={"term": term}, prefixes=PREFIXES)
+        # Bound in a VALUES block, so the walk starts from the term (see kg.queries).
+        rows = self.store.query(bind_values(_TRIALS_UNDER, {"term": term}), prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
         found: dict[str, dict[str, str]] = {}
         for row in rows:
