@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -51,6 +50,7 @@ for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and gen
         sys.path.insert(0, str(_folder))
 
 import generate  # noqa: E402  (benchmarks/generate.py, beside this file)
+import machine  # noqa: E402
 
 DEFAULT_WORKDIR = PROJECT / "benchmarks" / ".work"
 LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so (a) writes the same bytes each run
@@ -400,37 +400,6 @@ STAGES = {
 # -- the run -----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    import pyoxigraph
-    import rdflib
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = 0
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory": memory,
-        "python": platform.python_version(),
-        "pyoxigraph": pyoxigraph.__version__,
-        "rdflib": rdflib.__version__,
-        "os": platform.platform(),
-    }
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -582,11 +551,8 @@ def measure_pipelines(
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Every stage asked for, printed as it finishes; :returns: the figures for ``--json``."""
-    info = machine()
-    print(
-        f"machine: {info['cpu']}, {info['cores']} cores, {_size(info['memory'])} RAM; "
-        f"Python {info['python']}, pyoxigraph {info['pyoxigraph']}, rdflib {info['rdflib']}"
-    )
+    info = machine.describe()
+    print(machine.summary(info))
     results: dict[str, Any] = {"machine": info, "trials": args.trials, "seed": args.seed}
     studies = studies_file(workdir, args.trials, args.seed)
     print(

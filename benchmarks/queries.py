@@ -32,8 +32,6 @@ import io
 import json
 import logging
 import math
-import os
-import platform
 import shlex
 import signal
 import statistics
@@ -50,9 +48,11 @@ from types import FrameType, ModuleType
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
-if str(PROJECT) not in sys.path:  # run as a script from anywhere: use this checkout's kg
-    sys.path.insert(0, str(PROJECT))
+for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and machine.py
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
+import machine  # noqa: E402  (benchmarks/machine.py, beside this file)
 import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 
@@ -494,31 +494,6 @@ def bench_rdflib(
 # -- the report --------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    memory = 0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory / 2**30, 1),
-        "python": platform.python_version(),
-        "pyoxigraph": ox.__version__,
-        "rdflib": rdflib.__version__,
-        "os": platform.platform(),
-    }
-
-
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
@@ -580,12 +555,8 @@ def run(
     queries_folder: Path | None = None,
 ) -> dict[str, Any]:
     """The whole benchmark, printed as it goes; :returns: the figures (for ``--json``)."""
-    info = machine()
-    print(
-        f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB RAM; "
-        f"Python {info['python']}, pyoxigraph {info['pyoxigraph']}, rdflib {info['rdflib']}",
-        flush=True,
-    )
+    info = machine.describe()
+    print(machine.summary(info), flush=True)
     queries = load_queries(queries_folder)
     results: dict[str, Any] = {"machine": info, "goal_seconds": GOAL_SECONDS, "seed": seed}
 
