@@ -23,7 +23,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -640,6 +640,36 @@ def write_jsonl(studies: Iterator[dict[str, Any]], out: IO[str]) -> int:
         out.write("\n")
         count += 1
     return count
+
+
+def cached_file(
+    folder: Path,
+    trials: int,
+    *,
+    seed: int,
+    start: int = 0,
+    vocabulary: Callable[[], Vocabulary] = load_vocabulary,
+    tag: str = "",
+) -> Path:
+    """``trials`` studies as JSON Lines in ``folder``, generated on first use, then reused.
+
+    The name says what is in it (count, seed, first position, ``tag`` for another vocabulary);
+    the file appears only when complete, so an interrupted run never leaves a short one.
+    """
+    path = folder / f"studies-{trials}-seed{seed}-from{start}{tag}.jsonl"
+    if path.exists():
+        return path
+    began = time.perf_counter()
+    unfinished = path.with_name(path.name + ".partial")
+    with unfinished.open("w", encoding="utf-8") as out:
+        write_jsonl(generate(trials, seed=seed, start=start, vocabulary=vocabulary()), out)
+    unfinished.replace(path)
+    print(
+        f"generated {trials:,} studies in {time.perf_counter() - began:.1f} s: {path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

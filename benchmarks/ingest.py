@@ -31,6 +31,7 @@ so an upper bound) and PSS every second (shared pages split between the processe
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -206,26 +207,12 @@ def _measured(command: list[str], name: str) -> Measure:
 
 def studies_file(workdir: Path, trials: int, seed: int, start: int = 0) -> Path:
     """The JSON Lines file of ``trials`` synthetic studies, generated once and cached."""
-    path = workdir / f"studies-{trials}-seed{seed}-from{start}.jsonl"
-    if not path.exists():
-        began = time.perf_counter()
-        partial = path.with_suffix(".partial")
-        with partial.open("w", encoding="utf-8") as out:
-            generate.write_jsonl(
-                generate.generate(trials, seed=seed, start=start, vocabulary=_vocabulary()), out
-            )
-        partial.replace(path)
-        _say(f"generated {trials:,} studies in {time.perf_counter() - began:.1f} s: {path}")
-    return path
+    return generate.cached_file(workdir, trials, seed=seed, start=start, vocabulary=_vocabulary)
 
 
-_VOCABULARY: list[generate.Vocabulary] = []
-
-
+@functools.cache
 def _vocabulary() -> generate.Vocabulary:
-    if not _VOCABULARY:
-        _VOCABULARY.append(generate.load_vocabulary())
-    return _VOCABULARY[0]
+    return generate.load_vocabulary()
 
 
 def _say(text: str) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import io
 import json
 import logging
@@ -44,15 +43,16 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
-for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and machine.py
+for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and its neighbours
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-import machine  # noqa: E402  (benchmarks/machine.py, beside this file)
+import generate  # noqa: E402  (benchmarks/generate.py and machine.py, beside this file)
+import machine  # noqa: E402
 import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 
@@ -73,19 +73,6 @@ TERM_LINKS = {
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def _generator() -> ModuleType:
-    """benchmarks/generate.py, loaded from beside this file."""
-    spec = importlib.util.spec_from_file_location(
-        "trialkg_bench_generate", Path(__file__).resolve().parent / "generate.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _generator()
 #: The ontologies stores are built with (and studies drawn from).
 DEFAULT_ONTOLOGIES: tuple[Path, ...] = (generate.DOID_FILE, generate.CL_FILE)
 
@@ -121,19 +108,14 @@ def studies_file(
     workdir: Path, trials: int, seed: int, ontologies: Sequence[Path] = DEFAULT_ONTOLOGIES
 ) -> Path:
     """``trials`` synthetic studies as JSON Lines, generated once into ``workdir``."""
-    path = workdir / f"studies-{trials}-seed{seed}-from0{_tag(ontologies)}.jsonl"
-    if path.exists():
-        return path
-    _say(f"generating {trials:,} studies (seed {seed}) into {path} ...")
-    began = time.perf_counter()
-    with _quiet_kg():
-        vocabulary = generate.vocabulary_of(TermIndex.from_files(*ontologies))
-    unfinished = path.with_name(path.name + ".partial")
-    with unfinished.open("w", encoding="utf-8") as out:
-        generate.write_jsonl(generate.generate(trials, seed=seed, vocabulary=vocabulary), out)
-    unfinished.rename(path)
-    _say(f"  done in {time.perf_counter() - began:.0f} s")
-    return path
+
+    def vocabulary() -> generate.Vocabulary:
+        with _quiet_kg():
+            return generate.vocabulary_of(TermIndex.from_files(*ontologies))
+
+    return generate.cached_file(
+        workdir, trials, seed=seed, vocabulary=vocabulary, tag=_tag(ontologies)
+    )
 
 
 def store_dir(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sysconfig
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -25,6 +27,18 @@ CL_OBO_2021 = SHARED / "ontologies" / "cl" / "cl-2021-12-07.obo"
 CL_EDIT_OWL = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.owl"
 CL_EDIT_OFN = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.ofn"
 CL_SIMPLE_2021 = SHARED / "ontologies" / "cl" / "cl-simple-2021-08-06.owl"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script of benchmarks/ (``generate``, ``queries``, ...) as a module, for its tests."""
+    spec = importlib.util.spec_from_file_location(
+        f"trialkg_bench_{name}", PROJECT / "benchmarks" / f"{name}.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,7 @@ No timings are checked: only that every named query is run, on both engines, wit
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,19 +14,12 @@ import pytest
 from kg.pipeline import default_ontologies
 from kg.queries import load_queries
 
-from conftest import PROJECT
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "trialkg_bench_queries", PROJECT / "benchmarks" / "queries.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("queries")
 
 
 def test_every_named_query_is_timed_on_both_engines(

@@ -3,9 +3,7 @@ same rejected records, with worker processes or without."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,25 +17,14 @@ from kg.ontology.terms import TermIndex
 from kg.pipeline import LoadReport, bulk_build_records, load_records
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, PROJECT, SEED
+from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED, load_benchmark
 
 LOADED_AT = datetime(2026, 11, 25, 8, 0, 0, tzinfo=UTC)
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "trialkg_bench_generate", PROJECT / "benchmarks" / "generate.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generate() -> ModuleType:
-    return _generator()
+    return load_benchmark("generate")
 
 
 @pytest.fixture(scope="module")
