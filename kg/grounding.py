@@ -435,6 +435,8 @@ class Grounder:
                     item.label,
                     cached.comment or "no term matched",
                 )
+        if cached.subject_label == item.label:
+            return cached
         return replace(cached, subject_label=item.label)
 
     def _curated(self, kind: MentionKind, label: str, override: Override) -> Grounding:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,9 +41,12 @@ __all__ = [
     "METHOD_NODES",
     "PHASE_NODES",
     "Graphs",
+    "Statement",
     "contact_quads",
     "graphs_of",
     "trial_iri",
+    "trial_statements",
+    "trial_to_nquads",
     "trial_to_quads",
 ]
 
@@ -108,7 +111,8 @@ METHOD_NODES = {
     "manual_curation": TRIALKG.ManualCuration,
     "mesh_xref": TRIALKG.MeshCrossReferenceMatch,
 }
-_QuadMaker = Callable[[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal], Quad]
+#: A triple of the mapping, before it is put in its graph: (subject, predicate, object).
+Statement = tuple[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal]
 _DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
 
 
@@ -158,56 +162,94 @@ def trial_to_quads(
     :param loaded_at: the load time recorded as ``prov:generatedAtTime`` (default: now).
     :param ontology_versions: version IRIs (or labels) of the ontology releases grounding used.
     """
+    graph = graphs_of(grounded.trial, base=base).public
+    for s, p, o in trial_statements(
+        grounded, base=base, loaded_at=loaded_at, ontology_versions=ontology_versions
+    ):
+        yield Quad(s, p, o, graph)
+
+
+def trial_to_nquads(
+    grounded: GroundedTrial,
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    loaded_at: datetime | None = None,
+    ontology_versions: Iterable[str] = (),
+) -> list[str]:
+    """The quads of :func:`trial_to_quads` as N-Quads lines, for the bulk loader.
+
+    Each term is written as pyoxigraph writes it (``str()`` of a term is its N-Triples form), so
+    the text is what ``pyoxigraph.serialize`` makes of the same quads (a test compares them). It
+    skips making a :class:`~pyoxigraph.Quad` per statement: that costs about 1.2 us when the
+    object is a literal or the subject a blank node (pyoxigraph tries the other term types
+    first), ten times a tuple, and the mapping makes some 120 quads per trial.
+    """
+    tail = f" {graphs_of(grounded.trial, base=base).public} .\n"
+    return [
+        f"{s} {p} {o}{tail}"
+        for s, p, o in trial_statements(
+            grounded, base=base, loaded_at=loaded_at, ontology_versions=ontology_versions
+        )
+    ]
+
+
+def trial_statements(
+    grounded: GroundedTrial,
+    *,
+    base: str = DEFAULT_BASE_IRI,
+    loaded_at: datetime | None = None,
+    ontology_versions: Iterable[str] = (),
+) -> Iterator[Statement]:
+    """The triples of one grounded trial, all of which go in its source's public graph."""
     trial = grounded.trial
     graph = graphs_of(trial, base=base).public
     node = trial_iri(trial.key, base=base)
     record = f"{base}record/{trial.source.source}/{trial.source.record_id}"
 
-    def q(s: NamedNode | BlankNode, p: NamedNode, o: NamedNode | BlankNode | Literal) -> Quad:
-        return Quad(s, p, o, graph)
-
     # Provenance of the graph itself: it describes the trial, from this record, at this time.
     when = (loaded_at or datetime.now(UTC)).replace(microsecond=0)
-    yield q(graph, RDF.type, PROV.Entity)
-    yield q(graph, FOAF.primaryTopic, node)
-    yield q(graph, DCTERMS.source, _string(trial.source.path))
-    yield q(graph, TRIALKG.sourceRecord, _string(f"{trial.source.source}:{trial.source.record_id}"))
+    yield (graph, RDF.type, PROV.Entity)
+    yield (graph, FOAF.primaryTopic, node)
+    yield (graph, DCTERMS.source, _string(trial.source.path))
+    yield (graph, TRIALKG.sourceRecord, _string(f"{trial.source.source}:{trial.source.record_id}"))
     if trial.source.url:
-        yield q(graph, PROV.wasDerivedFrom, NamedNode(trial.source.url))
+        yield (graph, PROV.wasDerivedFrom, NamedNode(trial.source.url))
     if trial.source.sha256:
-        yield q(graph, TRIALKG.recordChecksum, _string(f"sha256:{trial.source.sha256}"))
-    yield q(graph, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime))
+        yield (graph, TRIALKG.recordChecksum, _string(f"sha256:{trial.source.sha256}"))
+    yield (graph, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime))
     for version in ontology_versions:
-        yield q(graph, PROV.used, _iri_or_text(version))
+        yield (graph, PROV.used, _iri_or_text(version))
 
     # The trial.
-    yield q(node, RDF.type, _OBI_CLINICAL_TRIAL)
-    yield q(node, RDF.type, SCHEMA.MedicalTrial)
-    yield q(node, DCTERMS.title, _string(trial.title))
-    yield q(node, RDFS.label, _string(trial.title))
+    yield (node, RDF.type, _OBI_CLINICAL_TRIAL)
+    yield (node, RDF.type, SCHEMA.MedicalTrial)
+    yield (node, DCTERMS.title, _string(trial.title))
+    yield (node, RDFS.label, _string(trial.title))
     if trial.acronym:
-        yield q(node, TRIALKG.acronym, _string(trial.acronym))
-    yield q(node, DCTERMS.identifier, _string(trial.key))
+        yield (node, TRIALKG.acronym, _string(trial.acronym))
+    yield (node, DCTERMS.identifier, _string(trial.key))
     if trial.nct_id:
-        yield q(node, TRIALKG.nctId, _string(trial.nct_id))
-        yield q(node, RDFS.seeAlso, NamedNode(f"https://clinicaltrials.gov/study/{trial.nct_id}"))
-        yield q(
-            node, SCHEMA.sameAs, NamedNode(f"http://identifiers.org/clinicaltrials:{trial.nct_id}")
+        yield (node, TRIALKG.nctId, _string(trial.nct_id))
+        yield (node, RDFS.seeAlso, NamedNode(f"https://clinicaltrials.gov/study/{trial.nct_id}"))
+        yield (
+            node,
+            SCHEMA.sameAs,
+            NamedNode(f"http://identifiers.org/clinicaltrials:{trial.nct_id}"),
         )
     if trial.source.url:
-        yield q(node, RDFS.seeAlso, NamedNode(trial.source.url))
+        yield (node, RDFS.seeAlso, NamedNode(trial.source.url))
     for identifier in trial.identifiers:
-        yield q(node, TRIALKG.secondaryIdentifier, _string(identifier.value))
+        yield (node, TRIALKG.secondaryIdentifier, _string(identifier.value))
     if trial.summary:
-        yield q(node, DCTERMS.abstract, _string(trial.summary))
+        yield (node, DCTERMS.abstract, _string(trial.summary))
     if trial.description:
-        yield q(node, DCTERMS.description, _string(trial.description))
+        yield (node, DCTERMS.description, _string(trial.description))
     if trial.phase_text:
-        yield q(node, TRIALKG.statedPhase, _string(trial.phase_text))
+        yield (node, TRIALKG.statedPhase, _string(trial.phase_text))
     for phase in trial.phases:
-        yield q(node, TRIALKG.phase, PHASE_NODES[phase])
+        yield (node, TRIALKG.phase, PHASE_NODES[phase])
         if phase in _OBI_PHASE:
-            yield q(node, RDF.type, _OBI_PHASE[phase])
+            yield (node, RDF.type, _OBI_PHASE[phase])
     for prop, dated in (
         (TRIALKG.startDate, trial.start),
         (TRIALKG.primaryCompletionDate, trial.primary_completion),
@@ -215,165 +257,166 @@ def trial_to_quads(
     ):
         if dated is not None:
             bnode = _new_blank()
-            yield q(node, prop, bnode)
-            yield q(bnode, RDF.type, TRIALKG.DatedValue)
-            yield q(bnode, TRIALKG.date, _date(dated))
+            yield (node, prop, bnode)
+            yield (bnode, RDF.type, TRIALKG.DatedValue)
+            yield (bnode, TRIALKG.date, _date(dated))
             if dated.estimated is not None:
-                yield q(bnode, TRIALKG.estimated, Literal(dated.estimated))
+                yield (bnode, TRIALKG.estimated, Literal(dated.estimated))
     if trial.recruitment_status is not None:
-        yield q(node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
+        yield (node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
     if trial.last_known_status is not None:
-        yield q(node, TRIALKG.lastKnownStatus, _STATUS[trial.last_known_status])
+        yield (node, TRIALKG.lastKnownStatus, _STATUS[trial.last_known_status])
     if trial.why_stopped:
-        yield q(node, TRIALKG.whyStopped, _string(trial.why_stopped))
+        yield (node, TRIALKG.whyStopped, _string(trial.why_stopped))
     if trial.enrollment is not None:
         prop = {
             True: TRIALKG.targetEnrollment,
             False: TRIALKG.actualEnrollment,
             None: TRIALKG.enrollment,
         }[trial.enrollment.estimated]
-        yield q(node, prop, Literal(str(trial.enrollment.count), datatype=XSD.integer))
+        yield (node, prop, Literal(str(trial.enrollment.count), datatype=XSD.integer))
     if trial.ictrp_url and "://" in trial.ictrp_url:
-        yield q(node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
+        yield (node, TRIALKG.ictrpPage, NamedNode(trial.ictrp_url))
     if trial.source_url and "://" in trial.source_url:
-        yield q(node, RDFS.seeAlso, NamedNode(trial.source_url))
-    yield from _study_details(q, node, trial)
+        yield (node, RDFS.seeAlso, NamedNode(trial.source_url))
+    yield from _study_details(node, trial)
     for sponsor in trial.sponsors:
         org = _new_blank()
         role = TRIALKG.collaborator if sponsor.role == "collaborator" else SCHEMA.sponsor
-        yield q(node, role, org)
-        yield q(org, RDF.type, SCHEMA.Organization)
-        yield q(org, SCHEMA.name, _string(sponsor.name))
+        yield (node, role, org)
+        yield (org, RDF.type, SCHEMA.Organization)
+        yield (org, SCHEMA.name, _string(sponsor.name))
         if sponsor.agency_class:
-            yield q(org, TRIALKG.agencyClass, _string(sponsor.agency_class))
+            yield (org, TRIALKG.agencyClass, _string(sponsor.agency_class))
     for site in trial.sites:
         place = _new_blank()
-        yield q(node, TRIALKG.studySite, place)
-        yield q(place, RDF.type, SCHEMA.Place)
-        yield q(place, SCHEMA.name, _string(site.name))
+        yield (node, TRIALKG.studySite, place)
+        yield (place, RDF.type, SCHEMA.Place)
+        yield (place, SCHEMA.name, _string(site.name))
         if site.city or site.state or site.country:
             address = _new_blank()
-            yield q(place, SCHEMA.address, address)
-            yield q(address, RDF.type, SCHEMA.PostalAddress)
+            yield (place, SCHEMA.address, address)
+            yield (address, RDF.type, SCHEMA.PostalAddress)
             for prop, value in (
                 (SCHEMA.addressLocality, site.city),
                 (SCHEMA.addressRegion, site.state),
                 (SCHEMA.addressCountry, site.country),
             ):
                 if value:
-                    yield q(address, prop, _string(value))
+                    yield (address, prop, _string(value))
     for institution in trial.contact_institutions:
-        yield q(node, TRIALKG.contactInstitution, _string(institution))
+        yield (node, TRIALKG.contactInstitution, _string(institution))
 
     # Conditions: the direct link for queries, the mention and its grounding beside it.
     for i, (condition, grounding) in enumerate(
         zip(trial.conditions, grounded.conditions, strict=True), 1
     ):
         mention = NamedNode(f"{record}/condition/{i}")
-        yield q(node, TRIALKG.conditionMention, mention)
-        yield from _mention(q, mention, TRIALKG.ConditionMention, condition, grounding)
+        yield (node, TRIALKG.conditionMention, mention)
+        yield from _mention(mention, TRIALKG.ConditionMention, condition, grounding)
         if grounding.object_id:
-            yield q(node, TRIALKG.condition, OBO.term(grounding.object_id))
+            yield (node, TRIALKG.condition, OBO.term(grounding.object_id))
 
     # Arms, by label, so that interventions can point at the arms that receive them.
     arms: dict[str, NamedNode] = {}
     for i, arm in enumerate(trial.arms, 1):
         arm_node = arms.setdefault(arm.label, NamedNode(f"{record}/arm/{i}"))
-        yield q(node, TRIALKG.arm, arm_node)
-        yield q(arm_node, RDF.type, TRIALKG.Arm)
-        yield q(arm_node, RDFS.label, _string(arm.label))
+        yield (node, TRIALKG.arm, arm_node)
+        yield (arm_node, RDF.type, TRIALKG.Arm)
+        yield (arm_node, RDFS.label, _string(arm.label))
         if arm.type:
-            yield q(arm_node, TRIALKG.armType, _string(arm.type))
+            yield (arm_node, TRIALKG.armType, _string(arm.type))
         if arm.description:
-            yield q(arm_node, DCTERMS.description, _string(arm.description))
+            yield (arm_node, DCTERMS.description, _string(arm.description))
 
     # Cell products: an intervention node per product, linked to its CL class.
     for i, (product, grounding) in enumerate(
         zip(trial.cell_products, grounded.cell_products, strict=True), 1
     ):
-        yield from _cell_product(q, node, f"{record}/intervention/{i}", product, grounding)
-        yield from _intervention_details(q, NamedNode(f"{record}/intervention/{i}"), product, arms)
+        yield from _cell_product(node, f"{record}/intervention/{i}", product, grounding)
+        yield from _intervention_details(NamedNode(f"{record}/intervention/{i}"), product, arms)
 
     # Other interventions (drugs, devices, procedures, ...): typed, never linked to CL.
     for i, other in enumerate(trial.interventions, len(trial.cell_products) + 1):
         intervention = NamedNode(f"{record}/intervention/{i}")
-        yield q(node, TRIALKG.intervention, intervention)
-        yield q(intervention, RDF.type, TRIALKG.Intervention)
-        yield q(intervention, RDFS.label, _string(other.name))
+        yield (node, TRIALKG.intervention, intervention)
+        yield (intervention, RDF.type, TRIALKG.Intervention)
+        yield (intervention, RDFS.label, _string(other.name))
         if other.description:
-            yield q(intervention, DCTERMS.description, _string(other.description))
-        yield from _intervention_details(q, intervention, other, arms)
+            yield (intervention, DCTERMS.description, _string(other.description))
+        yield from _intervention_details(intervention, other, arms)
 
 
 def _mention(
-    q: _QuadMaker,
     mention: NamedNode,
     kind: NamedNode,
     stated: Condition | CellProduct,
     grounding: Grounding,
-) -> Iterator[Quad]:
+) -> Iterator[Statement]:
     """A mention as the record states it, and how it was grounded (or why not)."""
-    yield q(mention, RDF.type, kind)
-    yield q(mention, RDFS.label, _string(stated.label))
+    yield (mention, RDF.type, kind)
+    yield (mention, RDFS.label, _string(stated.label))
     if stated.description:
-        yield q(mention, DCTERMS.description, _string(stated.description))
+        yield (mention, DCTERMS.description, _string(stated.description))
     if stated.ontology_ref:
         iri = to_iri(stated.ontology_ref)
-        yield q(mention, TRIALKG.statedReference, _iri_or_text(iri or stated.ontology_ref))
+        yield (mention, TRIALKG.statedReference, _iri_or_text(iri or stated.ontology_ref))
     if grounding.disagreement:
-        yield q(mention, TRIALKG.meshDisagreement, _string(grounding.disagreement))
+        yield (mention, TRIALKG.meshDisagreement, _string(grounding.disagreement))
     if not grounding.object_id:
-        yield q(mention, RDF.type, TRIALKG.UngroundedMention)
+        yield (mention, RDF.type, TRIALKG.UngroundedMention)
         if grounding.comment:
-            yield q(mention, RDFS.comment, _string(grounding.comment))
+            yield (mention, RDFS.comment, _string(grounding.comment))
         return
     record = NamedNode(f"{mention.value}/grounding")
-    yield q(mention, TRIALKG.grounding, record)
-    yield q(record, RDF.type, TRIALKG.Grounding)
-    yield q(record, TRIALKG.groundedTo, OBO.term(grounding.object_id))
-    yield q(record, TRIALKG.method, METHOD_NODES[grounding.method])
-    yield q(record, TRIALKG.confidence, Literal(str(grounding.confidence), datatype=XSD.decimal))
+    yield (mention, TRIALKG.grounding, record)
+    yield (record, RDF.type, TRIALKG.Grounding)
+    yield (record, TRIALKG.groundedTo, OBO.term(grounding.object_id))
+    yield (record, TRIALKG.method, METHOD_NODES[grounding.method])
+    yield (record, TRIALKG.confidence, Literal(str(grounding.confidence), datatype=XSD.decimal))
     if grounding.matched_text:
-        yield q(record, TRIALKG.matchedText, _string(grounding.matched_text))
+        yield (record, TRIALKG.matchedText, _string(grounding.matched_text))
     if grounding.object_source_version:
-        yield q(record, PROV.used, _iri_or_text(grounding.object_source_version))
+        yield (record, PROV.used, _iri_or_text(grounding.object_source_version))
     if grounding.comment:
-        yield q(record, RDFS.comment, _string(grounding.comment))
+        yield (record, RDFS.comment, _string(grounding.comment))
 
 
 def _cell_product(
-    q: _QuadMaker, trial: NamedNode, iri: str, product: CellProduct, grounding: Grounding
-) -> Iterator[Quad]:
+    trial: NamedNode, iri: str, product: CellProduct, grounding: Grounding
+) -> Iterator[Statement]:
     intervention = NamedNode(iri)
-    yield q(trial, TRIALKG.intervention, intervention)
-    yield q(intervention, RDF.type, TRIALKG.CellProductIntervention)
-    yield q(intervention, RDFS.label, _string(product.label))
+    yield (trial, TRIALKG.intervention, intervention)
+    yield (intervention, RDF.type, TRIALKG.CellProductIntervention)
+    yield (intervention, RDFS.label, _string(product.label))
     mention = NamedNode(f"{iri}/cell-type")
-    yield q(intervention, TRIALKG.cellTypeMention, mention)
-    yield from _mention(q, mention, TRIALKG.CellTypeMention, product, grounding)
+    yield (intervention, TRIALKG.cellTypeMention, mention)
+    yield from _mention(mention, TRIALKG.CellTypeMention, product, grounding)
     if grounding.object_id:
-        yield q(intervention, TRIALKG.cellType, OBO.term(grounding.object_id))
+        yield (intervention, TRIALKG.cellType, OBO.term(grounding.object_id))
     if product.source_cell_line:
-        yield q(intervention, TRIALKG.sourceCellLine, _string(product.source_cell_line))
+        yield (intervention, TRIALKG.sourceCellLine, _string(product.source_cell_line))
     if product.route:
-        yield q(intervention, TRIALKG.route, _string(product.route))
+        yield (intervention, TRIALKG.route, _string(product.route))
     for j, arm in enumerate(product.dose_arms, 1):
         arm_node = NamedNode(f"{iri}/dose-arm/{j}")
-        yield q(intervention, TRIALKG.doseArm, arm_node)
-        yield q(arm_node, RDF.type, TRIALKG.DoseArm)
-        yield q(arm_node, RDFS.label, _string(arm.label))
-        yield q(
-            arm_node, TRIALKG.cellCount, Literal(repr(float(arm.cell_count)), datatype=XSD.double)
+        yield (intervention, TRIALKG.doseArm, arm_node)
+        yield (arm_node, RDF.type, TRIALKG.DoseArm)
+        yield (arm_node, RDFS.label, _string(arm.label))
+        yield (
+            arm_node,
+            TRIALKG.cellCount,
+            Literal(repr(float(arm.cell_count)), datatype=XSD.double),
         )
         if arm.scope:
-            yield q(arm_node, TRIALKG.doseScope, _string(arm.scope))
-        yield q(arm_node, TRIALKG.sourceText, _string(arm.source_text))
+            yield (arm_node, TRIALKG.doseScope, _string(arm.scope))
+        yield (arm_node, TRIALKG.sourceText, _string(arm.source_text))
 
 
-def _study_details(q: _QuadMaker, node: NamedNode, trial: Trial) -> Iterator[Quad]:
+def _study_details(node: NamedNode, trial: Trial) -> Iterator[Statement]:
     """Title variants, design, eligibility, keywords, MeSH terms and references."""
     if trial.official_title:
-        yield q(node, TRIALKG.officialTitle, _string(trial.official_title))
+        yield (node, TRIALKG.officialTitle, _string(trial.official_title))
     codes = [(TRIALKG.studyType, trial.study_type)]
     if trial.design is not None:
         codes += [
@@ -390,49 +433,48 @@ def _study_details(q: _QuadMaker, node: NamedNode, trial: Trial) -> Iterator[Qua
             (TRIALKG.maximumAge, eligibility.maximum_age),
         ):
             if age:
-                yield q(node, prop, Literal(age, datatype=XSD.duration))
+                yield (node, prop, Literal(age, datatype=XSD.duration))
         if eligibility.healthy_volunteers is not None:
-            yield q(node, TRIALKG.healthyVolunteers, Literal(eligibility.healthy_volunteers))
+            yield (node, TRIALKG.healthyVolunteers, Literal(eligibility.healthy_volunteers))
     for prop, code in codes:
         if code:
-            yield q(node, prop, _string(code))
+            yield (node, prop, _string(code))
     for keyword in trial.keywords:
-        yield q(node, TRIALKG.keyword, _string(keyword))
+        yield (node, TRIALKG.keyword, _string(keyword))
     for mesh in trial.condition_mesh:
-        yield q(node, TRIALKG.meshConditionTerm, _string(mesh.label))
+        yield (node, TRIALKG.meshConditionTerm, _string(mesh.label))
         if mesh.curie:
             term = NamedNode(f"http://id.nlm.nih.gov/mesh/{mesh.curie.partition(':')[2]}")
-            yield q(node, TRIALKG.meshCondition, term)
-            yield q(term, RDFS.label, _string(mesh.label))
+            yield (node, TRIALKG.meshCondition, term)
+            yield (term, RDFS.label, _string(mesh.label))
     for reference in trial.references:
         if reference.pmid:
             paper = NamedNode(f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/")
             prop = TRIALKG.resultReference if reference.type == "RESULT" else DCTERMS.references
-            yield q(node, prop, paper)
+            yield (node, prop, paper)
             if reference.citation:
-                yield q(paper, DCTERMS.bibliographicCitation, _string(reference.citation))
+                yield (paper, DCTERMS.bibliographicCitation, _string(reference.citation))
         elif reference.citation:
-            yield q(node, DCTERMS.references, _string(reference.citation))
+            yield (node, DCTERMS.references, _string(reference.citation))
 
 
 def _intervention_details(
-    q: _QuadMaker,
     intervention: NamedNode,
     item: CellProduct | Intervention,
     arms: dict[str, NamedNode],
-) -> Iterator[Quad]:
+) -> Iterator[Statement]:
     """Type, other names and arms of an intervention, cell product or not."""
     kind = item.intervention_type if isinstance(item, CellProduct) else item.type
     if kind:
-        yield q(intervention, TRIALKG.interventionType, _string(kind))
+        yield (intervention, TRIALKG.interventionType, _string(kind))
     for name in item.other_names:
-        yield q(intervention, TRIALKG.otherName, _string(name))
+        yield (intervention, TRIALKG.otherName, _string(name))
     for label in item.arm_labels:
         arm = arms.get(label)
         if arm is not None:
-            yield q(intervention, TRIALKG.arm, arm)
+            yield (intervention, TRIALKG.arm, arm)
         else:
-            yield q(intervention, TRIALKG.armLabel, _string(label))
+            yield (intervention, TRIALKG.armLabel, _string(label))
 
 
 def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Quad]:

@@ -36,9 +36,12 @@ __all__ = [
 
 
 class ClosedNamespace:
-    """A namespace that knows exactly which local names exist in it."""
+    """A namespace that knows exactly which local names exist in it.
 
-    __slots__ = ("_terms", "prefix", "uri")
+    Its terms are plain instance attributes, so that ``TRIALKG.condition`` costs what any
+    attribute lookup costs (the mapping reads a term for almost every quad it makes); only a
+    name that is not a term reaches ``__getattr__``, which raises.
+    """
 
     def __init__(self, prefix: str, uri: str, names: str) -> None:
         #: The conventional prefix, e.g. ``"dcterms"``.
@@ -46,6 +49,10 @@ class ClosedNamespace:
         #: The namespace IRI.
         self.uri = uri
         self._terms = {name: NamedNode(uri + name) for name in names.split()}
+        clashes = self._terms.keys() & vars(self).keys()
+        if clashes:
+            raise ValueError(f"{prefix}: terms named like attributes: {sorted(clashes)}")
+        vars(self).update(self._terms)
 
     def __getattr__(self, name: str) -> NamedNode:
         try:

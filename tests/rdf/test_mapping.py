@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
@@ -35,7 +36,7 @@ from kg.model import (
     Trial,
 )
 from kg.ontology.terms import TermIndex
-from kg.rdf.mapping import contact_quads, graphs_of, trial_iri, trial_to_quads
+from kg.rdf.mapping import contact_quads, graphs_of, trial_iri, trial_to_nquads, trial_to_quads
 from kg.rdf.vocab import OBO, PROV, RDF, TRIALKG, XSD
 from kg.readers.hpscreg import read_record
 
@@ -274,3 +275,20 @@ def test_any_trial_round_trips_through_turtle(grounded: GroundedTrial) -> None:
     original = to_isomorphic(rdflib.Graph().parse(data=nt, format="nt"))
     reparsed = to_isomorphic(rdflib.Graph().parse(data=turtle.decode(), format="turtle"))
     assert original == reparsed
+
+
+def _numbered_blank_nodes(nquads: str) -> str:
+    """Blank-node labels replaced by their order of appearance (each call draws new labels)."""
+    labels: dict[str, str] = {}
+    return re.sub(r"_:\w+", lambda m: labels.setdefault(m.group(), f"_:n{len(labels)}"), nquads)
+
+
+@settings(max_examples=80, deadline=None)
+@given(trials())
+def test_nquads_lines_are_what_pyoxigraph_serialises(grounded: GroundedTrial) -> None:
+    versions = ["http://purl.obolibrary.org/obo/doid/releases/2026-01-01/doid.owl", "v 1"]
+    quads = trial_to_quads(grounded, loaded_at=LOADED_AT, ontology_versions=versions)
+    expected = ox.serialize(quads, None, ox.RdfFormat.N_QUADS).decode()
+    lines = trial_to_nquads(grounded, loaded_at=LOADED_AT, ontology_versions=versions)
+    assert _numbered_blank_nodes("".join(lines)) == _numbered_blank_nodes(expected)
+    assert len(list(ox.parse("".join(lines), ox.RdfFormat.N_QUADS))) == len(lines)

@@ -12,7 +12,7 @@ import rdflib
 from kg.grounding import CONFIDENCE
 from kg.model import Phase, RecruitmentStatus
 from kg.rdf.mapping import METHOD_NODES
-from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG
+from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG, ClosedNamespace
 
 from conftest import PROJECT
 
@@ -92,6 +92,11 @@ def test_vocabulary_is_a_versioned_ontology(vocab: ox.Store) -> None:
 def test_misspelt_term_fails_at_once() -> None:
     with pytest.raises(AttributeError, match="conditon"):
         TRIALKG.conditon  # noqa: B018
+
+
+def test_a_term_may_not_shadow_a_namespace_attribute() -> None:
+    with pytest.raises(ValueError, match="uri"):
+        ClosedNamespace("ex", "http://example.org/", "Thing uri")
 
 
 def test_phases_and_statuses_carry_the_clinicaltrials_gov_codes(vocab: ox.Store) -> None:
