@@ -158,21 +158,21 @@ def _work(task: _Task) -> _Result:
                 continue
             result.studies += 1
             grounded = state.grounder(trial)
-            lines = trial_to_nquads(
+            text = trial_to_nquads(
                 grounded,
                 base=state.base,
                 loaded_at=state.loaded_at,
                 ontology_versions=state.versions,
             )
+            quads = text.count("\n")  # one line per quad: literals escape their line breaks
             graphs = graphs_of(trial, base=state.base)
             private = None
             if state.include_contacts and trial.contacts:
                 private = _serialize(list(contact_quads(trial, base=state.base)))
-            nquads = "".join(lines).encode("utf-8")
             result.trials.append(
-                _TrialOut(graphs.public.value, nquads, private, graphs.private.value)
+                _TrialOut(graphs.public.value, text.encode("utf-8"), private, graphs.private.value)
             )
-            result.quads += len(lines)
+            result.quads += quads
             for g in (*grounded.conditions, *grounded.cell_products):
                 counts = tally.setdefault(g.kind, [0, 0])
                 if g.grounded:
@@ -180,7 +180,7 @@ def _work(task: _Task) -> _Result:
                 else:
                     counts[1] += 1
                     result.ungrounded.append((trial.key, g))
-            logger.info("loaded trial %s from %s: %d quads", trial.key, name, len(lines))
+            logger.info("loaded trial %s from %s: %d quads", trial.key, name, quads)
     except RecordError as exc:
         result.records_read += 1
         result.rejected.append(exc.with_traceback(None))

@@ -111,6 +111,9 @@ METHOD_NODES = {
     "manual_curation": TRIALKG.ManualCuration,
     "mesh_xref": TRIALKG.MeshCrossReferenceMatch,
 }
+# Predicates as N-Triples text; they are vocabulary terms, so this stays small.
+_PREDICATE_TEXT: dict[NamedNode, str] = {}
+
 #: A triple of the mapping, before it is put in its graph: (subject, predicate, object).
 Statement = tuple[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal]
 _DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
@@ -175,8 +178,8 @@ def trial_to_nquads(
     base: str = DEFAULT_BASE_IRI,
     loaded_at: datetime | None = None,
     ontology_versions: Iterable[str] = (),
-) -> list[str]:
-    """The quads of :func:`trial_to_quads` as N-Quads lines, for the bulk loader.
+) -> str:
+    """The quads of :func:`trial_to_quads` as N-Quads text, one line per quad, for the bulk loader.
 
     Each term is written as pyoxigraph writes it (``str()`` of a term is its N-Triples form), so
     the text is what ``pyoxigraph.serialize`` makes of the same quads (a test compares them). It
@@ -185,12 +188,22 @@ def trial_to_nquads(
     first), ten times a tuple, and the mapping makes some 120 quads per trial.
     """
     tail = f" {graphs_of(grounded.trial, base=base).public} .\n"
-    return [
-        f"{s} {p} {o}{tail}"
-        for s, p, o in trial_statements(
-            grounded, base=base, loaded_at=loaded_at, ontology_versions=ontology_versions
-        )
-    ]
+    predicates = _PREDICATE_TEXT
+    parts: list[str] = []
+    add = parts.extend
+    subject: object = None
+    head = ""
+    for s, p, o in trial_statements(
+        grounded, base=base, loaded_at=loaded_at, ontology_versions=ontology_versions
+    ):
+        # Statements about one node come in runs, so its text is made once per run.
+        if s is not subject:
+            subject, head = s, f"{s} "
+        predicate = predicates.get(p)
+        if predicate is None:
+            predicate = predicates[p] = f"{p} "
+        add((head, predicate, str(o), tail))
+    return "".join(parts)
 
 
 def trial_statements(

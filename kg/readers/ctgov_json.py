@@ -61,7 +61,9 @@ def _text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     cleaned = _ESCAPE.sub(r"\1", value) if "\\" in value else value
-    if _NEEDS_CLEANING.search(cleaned) is None:  # most short fields: the fast way
+    # Most short fields need nothing but stripping: no line break, tab or other unprintable
+    # character (isprintable is false for all of those), and no run of spaces.
+    if (cleaned.isprintable() and "  " not in cleaned) or _NEEDS_CLEANING.search(cleaned) is None:
         return cleaned.strip() or None
     cleaned = "\n".join(_SPACES.sub(" ", line).strip() for line in cleaned.splitlines())
     cleaned = _BLANK_LINES.sub("\n\n", cleaned).strip()
