@@ -15,7 +15,9 @@ Then the ratios a/b and a/c in quads/s, the incremental update (1,000 changed tr
 into the finished store, one transaction per trial, as ``trialkg load`` does, against the same
 into a store of 1,000 trials), and optionally the scaling curve (``--curve``: a and b at 1k,
 10k and 100k trials) and the whole ``trialkg build`` command end to end (``--end-to-end``:
-ontologies, trials, the swap into place).
+ontologies, trials, the swap into place). ``--slices 1,4,16`` also loads (b)'s quads in slices
+of those sizes, one bulk-loader call each, as (a)'s loader thread does: how the slice size
+chosen in ``kg.bulk.BulkSettings`` was measured.
 
 Studies come from benchmarks/generate.py (cached in the work folder); trials are grounded
 against the DOID and CL releases in ../shared/ontologies/. Building the ontology index is
@@ -309,6 +311,30 @@ def stage_oxigraph(nquads: str, store: str) -> dict[str, Any]:
     }
 
 
+def stage_slices(nquads: str, store: str, mb: float) -> dict[str, Any]:
+    """The quads of (b) bulk-loaded in slices of ``mb`` megabytes, one call each, as (a)'s
+    loader thread does; CPU seconds of the whole process (Oxigraph's threads included)."""
+    import pyoxigraph as ox
+
+    target = ox.Store(str(_fresh(Path(store))))
+    limit = int(mb * 1024 * 1024)
+    began, cpu = time.perf_counter(), time.process_time()
+    with open(nquads, "rb") as source:
+        batch: list[bytes] = []
+        held = 0
+        for line in source:
+            batch.append(line)
+            held += len(line)
+            if held >= limit:
+                target.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS, lenient=True)
+                batch, held = [], 0
+        if batch:
+            target.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS, lenient=True)
+    seconds = time.perf_counter() - began
+    used = time.process_time() - cpu
+    return {"trials": 0, "quads": len(target), "seconds": seconds, "extra": {"cpu_seconds": used}}
+
+
 def _rdflib_converter() -> Any:
     """A function from pyoxigraph terms to rdflib terms (cached per term, as a mapping would)."""
     import pyoxigraph as ox
@@ -402,6 +428,7 @@ STAGES = {
     "oxigraph": stage_oxigraph,
     "rdflib": stage_rdflib,
     "incremental": stage_incremental,
+    "slices": stage_slices,
 }
 
 
@@ -431,9 +458,19 @@ HEADER = (
 
 
 def pipelines(
-    workdir: Path, trials: int, seed: int, workers: int | None, *, with_b: bool = True
+    workdir: Path,
+    trials: int,
+    seed: int,
+    workers: int | None,
+    *,
+    with_b: bool = True,
+    slices: Sequence[float] = (),
 ) -> list[Measure]:
-    """(a) and, unless not ``with_b``, (b) on ``trials`` studies: the measures, (a) first."""
+    """(a) and, unless not ``with_b``, (b) on ``trials`` studies: the measures, (a) first.
+
+    :param slices: sizes in MB: the same quads bulk-loaded in slices of each size, measured
+        after (b) as ``b.extra["slices"]``.
+    """
     studies = studies_file(workdir, trials, seed)
     store = workdir / f"store-{trials}"
     a = run_stage("trialkg", workdir, studies=str(studies), store=str(store), workers=workers)
@@ -445,6 +482,13 @@ def pipelines(
     b = run_stage("oxigraph", workdir, nquads=str(nquads), store=str(workdir / "bulk-store"))
     b.name = "b"
     b.trials = a.trials
+    b.extra["slices"] = []
+    for megabytes in slices:
+        bulk_store = str(workdir / "bulk-store")
+        sliced = run_stage("slices", workdir, nquads=str(nquads), store=bulk_store, mb=megabytes)
+        b.extra["slices"].append(
+            {"mb": megabytes, **sliced.as_json(), "cpu_seconds": sliced.extra["cpu_seconds"]}
+        )
     shutil.rmtree(workdir / "bulk-store", ignore_errors=True)
     nquads.unlink()
     return [a, b]
@@ -473,6 +517,16 @@ def end_to_end(workdir: Path, trials: int, seed: int) -> Measure:
     return measure
 
 
+def _megabytes(text: str) -> tuple[float, ...]:
+    try:
+        sizes = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes in MB such as 1,4,16: {text!r}") from None
+    if any(size <= 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive: {text!r}")
+    return sizes
+
+
 def _pipelines_arg(text: str) -> str:
     chosen = "" if text == "none" else text
     if set(chosen) - set("abc") or (chosen and "a" not in chosen):
@@ -496,6 +550,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="which pipelines: letters of abc (b and c need a), or 'none' (default abc)",
     )
     parser.add_argument("--curve", action="store_true", help="(a) and (b) at 1k, 10k, 100k")
+    parser.add_argument(
+        "--slices",
+        type=_megabytes,
+        default=(),
+        help="also bulk-load (b)'s quads in slices of these sizes, e.g. 1,4,16,64 (MB)",
+    )
     parser.add_argument("--end-to-end", action="store_true", help="also time 'trialkg build'")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="cache and stores")
     parser.add_argument("--keep", action="store_true", help="keep the stores in the work folder")
@@ -523,7 +583,14 @@ def measure_pipelines(
     args: argparse.Namespace, workdir: Path, studies: Path, results: dict[str, Any]
 ) -> list[Measure]:
     """The pipelines asked for by ``--only``, printed as they finish, and their ratios."""
-    measures = pipelines(workdir, args.trials, args.seed, args.workers, with_b="b" in args.only)
+    measures = pipelines(
+        workdir,
+        args.trials,
+        args.seed,
+        args.workers,
+        with_b="b" in args.only,
+        slices=args.slices,
+    )
     a = measures[0]
     print(_row("a trialkg: read, ground, map, store", a), flush=True)
     results["a"] = a.as_json()
@@ -531,6 +598,12 @@ def measure_pipelines(
         b = measures[1]
         print(_row("b pyoxigraph bulk_load, same quads", b), flush=True)
         results["b"] = b.as_json()
+        for point in b.extra["slices"]:
+            print(
+                f"  b in slices of {point['mb']:g} MB: {point['seconds']:.1f} s, "
+                f"CPU {point['cpu_seconds']:.1f} s, peak RSS {_size(point['peak_rss'])}",
+                flush=True,
+            )
     c = None
     if "c" in args.only:
         limit = min(args.rdflib_trials, args.trials)

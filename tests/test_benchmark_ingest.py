@@ -25,6 +25,7 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out = workdir / "figures.json"
     command = [sys.executable, str(SCRIPT), "--trials", "60", "--rdflib-trials", "25"]
     command += ["--changed", "10", "--workers", "2", "--workdir", str(workdir), "--json", str(out)]
+    command += ["--slices", "0.05,1"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -64,3 +65,11 @@ def test_the_incremental_reload_replaces_graphs_and_adds_none(figures: dict) -> 
 
 def test_stores_are_removed_unless_kept(figures: dict) -> None:
     assert not list(Path(figures["workdir"]).glob("store-*"))
+
+
+def test_slices_load_the_same_quads_as_b(figures: dict) -> None:
+    slices = figures["b"]["extra"]["slices"]
+    assert [point["mb"] for point in slices] == [0.05, 1]
+    assert all(point["quads"] == figures["b"]["quads"] for point in slices)
+    assert all(point["cpu_seconds"] > 0 for point in slices)
+    assert "b in slices of 0.05 MB" in figures["stdout"]
