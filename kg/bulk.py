@@ -68,9 +68,8 @@ class BulkSettings:
     #: Lines of a JSON Lines file per batch sent to a worker.
     batch_lines: int = 200
     #: N-Quads bytes collected before one call of the bulk loader. Oxigraph's own cost per quad
-    #: depends on it, and not monotonically: loading the same 100,000 trials (2.4 GB) in slices
-    #: of 1, 2, 4, 8, 16 and 64 MB took 169, 127, 113, 135, 133-146 and 158-166 CPU seconds;
-    #: 4 MB matched one call over the whole file (113 s) with 134 MB of memory instead of 2.2 GB.
+    #: depends on it, and not monotonically: ``benchmarks/ingest.py --slices 1,4,16,64`` loaded
+    #: 100,000 trials with 151, 109, 113 and 138 CPU seconds (134 MiB of memory at 4 MB).
     load_bytes: int = 4 * 1024 * 1024
     #: Input size from which worker processes pay off.
     parallel_from_bytes: int = 4 * 1024 * 1024

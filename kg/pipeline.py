@@ -263,7 +263,7 @@ def build(
         report = fill(local, bulk=True)
         report.store_quads = len(local)
         # Compaction first: a flush would wait for the background compaction of the many files
-        # the bulk loader wrote (15 s at 100,000 trials), which the compaction does anyway.
+        # the bulk loader wrote, which the compaction does anyway.
         local.optimize()
         local.flush()
         del local  # close the staging store before moving it
