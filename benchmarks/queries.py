@@ -9,6 +9,12 @@ up, then ``--repeat`` times (fewer when a case would take more than ``--budget``
 least three), every value of every row read. The table gives the median and p95 (nearest rank)
 latency, the rows, and whether the median meets the goal of 0.5 s.
 
+Then the term pages of ``trialkg serve`` (``/term/CURIE?page=N``), as the server reads them
+(:class:`kg.server.views.Site`: the count of trials, then one page of 100): the term page's
+example, the DOID classes most trials link to and with the most trials below them, the root
+"disease" (every trial with a condition in DOID), the CL class with the most trials below it;
+the first page of each, and the last page of the largest.
+
 Then the same query texts through rdflib's SPARQL engine, as a comparison: an ``rdflib.Dataset``
 (union default graph, as trialkg queries Oxigraph) loaded from the N-Quads dump of a store of
 ``--rdflib-trials`` trials, trials and ontologies; parameters bound with ``initBindings``. Each
@@ -21,6 +27,7 @@ rebuild).
 
     python benchmarks/queries.py --trials 100000
     python benchmarks/queries.py --trials 1000 --repeat 5 --rdflib-trials 1000 --json out.json
+    python benchmarks/queries.py --trials 100000 --parts pages
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.pipeline import build  # noqa: E402
 from kg.queries import NamedQuery, bind, load_queries, run_named  # noqa: E402
 from kg.rdf.vocab import PREFIXES  # noqa: E402
+from kg.server.views import TERM_PAGE_SIZE, Site  # noqa: E402
 from kg.store import Store  # noqa: E402
 
 DEFAULT_WORKDIR = PROJECT / "benchmarks" / ".work"
@@ -283,6 +291,44 @@ def cases_for(store: Store, queries: Mapping[str, NamedQuery]) -> list[Case]:
             rest = {k: v for k, v in params.items() if k not in optional}
             cases.append(Case(name, rest, f"without {', '.join(optional)}"))
     return cases
+
+
+#: What a run measures: the named queries, the term pages, rdflib beside Oxigraph.
+PARTS = ("queries", "pages", "rdflib")
+
+#: The term page the pages are compared with, and the root of DOID.
+_PAGE_EXAMPLE = "DOID:1100"
+_DOID_ROOT = "DOID:4"
+PAGE = "term page"
+
+
+def page_cases(store: Store) -> list[Case]:
+    """The term pages to time on ``store``: ``{"term": CURIE, "page": N}`` (see the help)."""
+    doid = busiest_classes(store, "DOID")
+    cl = busiest_classes(store, "CL")
+    terms = [(_PAGE_EXAMPLE, "the example")]
+    if doid:
+        terms += [(doid[0], "the class most trials link to"), (doid[1], "the most trials below")]
+    terms.append((_DOID_ROOT, "disease: every trial with a DOID condition"))
+    if cl:
+        terms.append((cl[1], "the CL class with the most trials below"))
+    cases: list[Case] = []
+    for curie, why in terms:
+        if all(c.params["term"] != curie for c in cases):
+            cases.append(Case(PAGE, {"term": curie, "page": "1"}, why))
+    site = Site(store, TermIndex([]), "https://w3id.org/trialkg/")
+    largest = max(cases, key=lambda c: site.count_trials_under(c.params["term"]))
+    pages = -(-site.count_trials_under(largest.params["term"]) // TERM_PAGE_SIZE)
+    if pages > 1:
+        cases.append(Case(PAGE, {**largest.params, "page": str(pages)}, "its last page"))
+    return cases
+
+
+def _page_run(site: Site, params: Mapping[str, str]) -> int:
+    """Read one term page as the server does: the count, then the page's trials."""
+    total = site.count_trials_under(params["term"])
+    offset = (int(params["page"]) - 1) * TERM_PAGE_SIZE
+    return len(site.trials_under(params["term"], offset=offset, total=total))
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -535,6 +581,7 @@ def run(
     rdflib_timeout: float = 60.0,
     ontologies: Sequence[Path] = DEFAULT_ONTOLOGIES,
     queries_folder: Path | None = None,
+    parts: Sequence[str] = PARTS,
 ) -> dict[str, Any]:
     """The whole benchmark, printed as it goes; :returns: the figures (for ``--json``)."""
     info = machine.describe()
@@ -544,33 +591,53 @@ def run(
 
     path = store_dir(workdir, trials, seed, ontologies)
     store = Store.open_read_only(path)
-    cases = cases_for(store, queries)
-    print(
-        f"\nOxigraph, {trials:,} trials ({len(store):,} quads, {path}): one warm-up, then up to "
-        f"{repeat} runs (about {budget:g} s a case at most), every row read; goal: median < "
-        f"{GOAL_SECONDS} s",
-        flush=True,
-    )
-    print(OXIGRAPH_HEADER, flush=True)
-    oxigraph = bench_oxigraph(
-        store,
-        queries,
-        cases,
-        repeat=repeat,
-        budget=budget,
-        report=lambda t: print(oxigraph_row(t), flush=True),
-    )
-    slow = [t for t in oxigraph if not t.meets_goal]
-    print(f"{len(oxigraph) - len(slow)} of {len(oxigraph)} cases meet the goal", flush=True)
-    results["oxigraph"] = {
-        "trials": trials,
-        "quads": len(store),
-        "store": str(path),
-        "results": [t.as_json() for t in oxigraph],
-    }
+    if "queries" in parts:
+        cases = cases_for(store, queries)
+        print(
+            f"\nOxigraph, {trials:,} trials ({len(store):,} quads, {path}): one warm-up, then "
+            f"up to {repeat} runs (about {budget:g} s a case at most), every row read; goal: "
+            f"median < {GOAL_SECONDS} s",
+            flush=True,
+        )
+        print(OXIGRAPH_HEADER, flush=True)
+        oxigraph = bench_oxigraph(
+            store,
+            queries,
+            cases,
+            repeat=repeat,
+            budget=budget,
+            report=lambda t: print(oxigraph_row(t), flush=True),
+        )
+        slow = [t for t in oxigraph if not t.meets_goal]
+        print(f"{len(oxigraph) - len(slow)} of {len(oxigraph)} cases meet the goal", flush=True)
+        results["oxigraph"] = {
+            "trials": trials,
+            "quads": len(store),
+            "store": str(path),
+            "results": [t.as_json() for t in oxigraph],
+        }
+
+    if "pages" in parts:
+        began = time.perf_counter()
+        with _quiet_kg():
+            index = TermIndex.from_store(store)
+        site = Site(store, index, "https://w3id.org/trialkg/")
+        print(
+            f"\nterm pages of trialkg serve, {trials:,} trials: the count, then a page of "
+            f"{TERM_PAGE_SIZE} trials (rows: trials on the page); the server's term index "
+            f"read from the store in {time.perf_counter() - began:.1f} s at its start",
+            flush=True,
+        )
+        print(OXIGRAPH_HEADER, flush=True)
+        pages = []
+        for case in page_cases(store):
+            timing = time_case(partial(_page_run, site, case.params), case, repeat, budget)
+            pages.append(timing)
+            print(oxigraph_row(timing), flush=True)
+        results["pages"] = [t.as_json() for t in pages]
     del store
 
-    if rdflib_trials > 0:
+    if rdflib_trials > 0 and "rdflib" in parts:
         path = store_dir(workdir, rdflib_trials, seed, ontologies)
         small = Store.open_read_only(path)
         small_cases = cases_for(small, queries)
@@ -635,7 +702,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="cache and stores")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"what to measure, comma-separated (default {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    if unknown := sorted(set(parts) - set(PARTS)):
+        parser.error(f"unknown part {', '.join(unknown)}; known: {', '.join(PARTS)}")
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = run(
@@ -648,6 +723,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rdflib_repeat=args.rdflib_repeat,
         rdflib_timeout=args.rdflib_timeout,
         ontologies=args.ontology or DEFAULT_ONTOLOGIES,
+        parts=parts,
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

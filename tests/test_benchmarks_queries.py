@@ -48,6 +48,27 @@ def test_every_named_query_is_timed_on_both_engines(
     oxigraph_rows = [t["rows"] for t in figures["rdflib"]["oxigraph_results"]]
     assert [t["rows"] for t in figures["rdflib"]["results"]] == oxigraph_rows
     assert sum(oxigraph_rows) > 0
+    # Term pages: the example, busy classes, the root; each read as the server reads it.
+    pages = figures["pages"]
+    assert pages[0]["params"] == {"term": "DOID:1100", "page": "1"}
+    assert {"term": "DOID:4", "page": "1"} in [t["params"] for t in pages]
+    assert all(t["query"] == "term page" and t["median"] is not None for t in pages)
+    assert all(0 < t["rows"] <= 100 for t in pages if t["params"]["term"].startswith("DOID"))
+    assert "\nterm pages of trialkg serve" in printed
+
+
+def test_parts_choose_what_is_measured(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "figures.json"
+    ontologies = [arg for path in default_ontologies() for arg in ("--ontology", str(path))]
+    argv = ["--trials", "20", "--repeat", "1", "--parts", "pages", *ontologies]
+    assert bench.main([*argv, "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert "pages" in figures and "oxigraph" not in figures and "rdflib" not in figures
+    with pytest.raises(SystemExit):
+        bench.main(["--parts", "pages,speed"])
+    assert "unknown part speed" in capsys.readouterr().err
 
 
 def test_p95_is_the_nearest_rank(bench: ModuleType) -> None:

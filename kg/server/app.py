@@ -230,14 +230,48 @@ def create_app(store: QuadStore, config: ServerConfig = ServerConfig()) -> Starl
         term = index.get(curie)
         if term is None:
             return error(404, f"no term {curie} in the loaded ontologies")
-        trials = await run_in_threadpool(site.trials_under, term.curie)
+        asked = request.query_params.get("page", "1")
+        if not asked.isdigit() or int(asked) < 1:
+            return error(400, f"page must be a whole number from 1; found {asked!r}")
+        number = int(asked)
+        size = views.TERM_PAGE_SIZE
+        total = await run_in_threadpool(site.count_trials_under, term.curie)
+        pages = max(1, -(-total // size))
+        if number > pages:
+            return error(404, f"{term.curie} has {pages} page{'s' * (pages > 1)} of trials")
+        trials = await run_in_threadpool(
+            site.trials_under, term.curie, offset=(number - 1) * size, limit=size, total=total
+        )
+        links = {
+            "prev": f"/term/{term.curie}?page={number - 1}" if number > 1 else None,
+            "next": f"/term/{term.curie}?page={number + 1}" if number < pages else None,
+        }
+        link = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
+        headers = {"Link": link} if link else None
+        listing = {
+            "total": total,
+            "page": number,
+            "pages": pages,
+            "first": (number - 1) * size + 1 if trials else 0,
+            **links,
+        }
         media = choose(request.headers.get("accept"), ["text/html", "application/json"])
         if media == "application/json":
             return JSONResponse(
-                {"term": term.curie, "label": term.label, "iri": term.iri, "trials": trials}
+                {
+                    "term": term.curie,
+                    "label": term.label,
+                    "iri": term.iri,
+                    **listing,
+                    "trials": trials,
+                },
+                headers=headers,
             )
         return templates.TemplateResponse(
-            request, "term.html", {"term": term, "trials": trials, "index": index}
+            request,
+            "term.html",
+            {"term": term, "trials": trials, "index": index, "listing": listing},
+            headers=headers,
         )
 
     async def vocab(request: Request) -> Response:

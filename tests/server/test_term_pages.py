@@ -1,0 +1,160 @@
+"""Term pages list the trials on a term or below it, a page at a time, on a store of many trials."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from starlette.testclient import TestClient
+
+from kg.ids import to_curie
+from kg.pipeline import build
+from kg.rdf.vocab import PREFIXES
+from kg.server import create_app, views
+from kg.sparql_text import bind_values
+from kg.store import Store
+
+from conftest import SEED, load_benchmark
+
+JSON = {"Accept": "application/json"}
+
+# The same question as a plain UNION, read whole: slow on a large store, right on any.
+_EVERY_TRIAL_UNDER = """
+SELECT DISTINCT ?trial ?id WHERE {
+  { ?trial trialkg:condition ?linked }
+  UNION { ?trial trialkg:intervention/trialkg:cellType ?linked }
+  ?linked rdfs:subClassOf* ?term .
+  ?trial dcterms:identifier ?id .
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("term-pages")
+    bench = load_benchmark("queries")  # synthetic studies over the full DOID and CL
+    studies = bench.studies_file(workdir, 120, 7)
+    path = workdir / "store"
+    build(path, [SEED, studies], list(bench.DEFAULT_ONTOLOGIES))
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(store_path: Path) -> TestClient:
+    store = Store.open_read_only(store_path)
+    return TestClient(create_app(store))
+
+
+def _expected(store_path: Path, curie: str) -> list[str]:
+    store = Store.open_read_only(store_path)
+    text = bind_values(_EVERY_TRIAL_UNDER, {"term": ox.NamedNode(_iri(curie))})
+    rows = store.query(text, prefixes=PREFIXES)
+    assert isinstance(rows, ox.QuerySolutions)
+    return sorted(row["id"].value for row in rows)
+
+
+def _iri(curie: str) -> str:
+    prefix, local = curie.split(":")
+    return f"http://purl.obolibrary.org/obo/{prefix}_{local}"
+
+
+def _walk(client: TestClient, curie: str) -> tuple[list[str], list[dict[str, object]]]:
+    ids: list[str] = []
+    pages = []
+    url: str | None = f"/term/{curie}"
+    while url:
+        response = client.get(url, headers=JSON)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append(page)
+        ids += [t["id"] for t in page["trials"]]
+        url = page["next"]
+        if url:
+            assert f'<{url}>; rel="next"' in response.headers["link"]
+    return ids, pages
+
+
+@pytest.mark.parametrize(("curie", "size"), [("DOID:4", 7), ("DOID:162", 7), ("CL:0000000", 3)])
+def test_pages_walk_every_trial_once_in_identifier_order(
+    client: TestClient, store_path: Path, curie: str, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "TERM_PAGE_SIZE", size)
+    expected = _expected(store_path, curie)
+    assert len(expected) > 2 * size  # three pages at least
+
+    ids, pages = _walk(client, curie)
+
+    assert ids == expected
+    assert {p["total"] for p in pages} == {len(expected)}
+    assert [p["page"] for p in pages] == list(range(1, len(pages) + 1))
+    assert pages[0]["prev"] is None and pages[-1]["next"] is None
+    assert pages[1]["first"] == size + 1
+
+
+def test_both_plans_give_the_same_page(
+    client: TestClient, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 9)
+    looked_up = client.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
+    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)  # join on every identifier instead
+    joined = client.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
+    assert joined == looked_up and len(joined) == 9
+
+
+def test_each_trial_says_which_term_below_links_it(client: TestClient, store_path: Path) -> None:
+    store = Store.open_read_only(store_path)
+    for trial in client.get("/term/DOID:4", headers=JSON).json()["trials"][:20]:
+        linked = {
+            to_curie(q.object.value)
+            for q in store.quads(
+                subject=ox.NamedNode(f"https://w3id.org/trialkg/trial/{trial['key']}")
+            )
+            if q.predicate.value.endswith("#condition")
+        }
+        assert trial["via"] in linked, trial
+
+
+def test_cell_types_list_trials_through_their_interventions(client: TestClient) -> None:
+    page = client.get("/term/CL:0000048", headers=JSON).json()
+    assert "NCT03877471" in [t["id"] for t in page["trials"]]
+    assert all(t["via"].startswith("CL:") for t in page["trials"])
+
+
+def test_html_page_links_the_next_page(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 5)
+    html = client.get("/term/DOID:4?page=2").text
+    assert '<link rel="next" href="/term/DOID:4?page=3">' in html
+    assert '<link rel="prev" href="/term/DOID:4?page=1">' in html
+    assert re.search(r"6–10, by identifier; page 2 of \d+", html)
+    assert html.count('<li><a href="/trial/') == 5
+
+
+@pytest.mark.parametrize(("page", "status"), [("0", 400), ("two", 400), ("-1", 400), ("999", 404)])
+def test_pages_out_of_range_are_refused(client: TestClient, page: str, status: int) -> None:
+    response = client.get(f"/term/DOID:4?page={page}")
+    assert response.status_code == status
+    assert "page" in response.text
+
+
+def test_a_term_without_trials_has_one_empty_page(client: TestClient, store_path: Path) -> None:
+    rows = Store.open_read_only(store_path).query(
+        "SELECT ?c WHERE { ?c rdfs:subClassOf obo:DOID_4 FILTER NOT EXISTS "
+        "{ ?t trialkg:condition ?d . ?d rdfs:subClassOf* ?c } } LIMIT 1",
+        prefixes=PREFIXES,
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    curie = to_curie(next(rows)["c"].value)
+    page = client.get(f"/term/{curie}", headers=JSON).json()
+    assert (page["total"], page["pages"], page["trials"], page["next"]) == (0, 1, [], None)
+
+
+def test_search_shows_a_few_trials_per_term_most_first(
+    client: TestClient, store_path: Path
+) -> None:
+    html = client.get("/search", params={"q": "cancer"}).text
+    totals = [int(n.replace(",", "")) for n in re.findall(r">all ([\d,]+) trials</a>", html)]
+    assert totals and totals == sorted(totals, reverse=True)
+    assert totals[0] == len(_expected(store_path, "DOID:162"))  # "cancer" itself has the most
+    assert html.count('<li><a href="/trial/') <= 5 * 25
