@@ -49,13 +49,13 @@ _TRIALS_UNDER_COUNT = f"SELECT (COUNT(DISTINCT ?trial) AS ?trials) WHERE {{ {_LI
 _IDENTIFIER_LOOKUP = "?trial dcterms:identifier ?id ."
 _IDENTIFIER_JOIN = "{ SELECT ?trial ?id WHERE { ?trial dcterms:identifier ?id } }"
 _LOOKUP_UP_TO = 5_000
-_TRIALS_UNDER_PAGE = """
-SELECT ?trial ?id ?title WHERE {{
-  {{ SELECT DISTINCT ?trial ?id WHERE {{ {linked} {identifier} }}
-    ORDER BY ?id LIMIT {limit} OFFSET {offset} }}
-  OPTIONAL {{ ?trial dcterms:title ?title }}
-}}
-"""
+_TRIALS_UNDER_PAGE = (
+    "SELECT DISTINCT ?trial ?id WHERE {{ {linked} {identifier} }} "
+    "ORDER BY ?id LIMIT {limit} OFFSET {offset}"
+)
+_WITH_TITLES = (
+    "SELECT ?trial ?id ?title WHERE {{ {{ {page} }} OPTIONAL {{ ?trial dcterms:title ?title }} }}"
+)
 # What the trials of a page link to; the server keeps the links below the term (by its index:
 # asking the store to walk the hierarchy again would walk down from the term once more).
 _LINKS_OF = """
@@ -242,10 +242,9 @@ class Site:
         page = _TRIALS_UNDER_PAGE.format(
             linked=_LINKED_UNDER, identifier=identifier, limit=int(limit), offset=int(offset)
         )
-        # The VALUES block goes into the subquery, whose walk it starts.
-        inner = page.index("SELECT DISTINCT")
-        page = page[:inner] + bind_values(page[inner:], {"term": term})
-        rows = self.store.query(page, prefixes=PREFIXES)
+        # Bound inside the subquery, whose walk the term starts.
+        text = _WITH_TITLES.format(page=bind_values(page, {"term": term}))
+        rows = self.store.query(text, prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
         found: dict[ox.NamedNode, dict[str, str]] = {}
         for row in rows:
@@ -279,9 +278,7 @@ class Site:
             for c in found
             if c == curie or (c in self.index and curie in self.index.ancestors(c))
         }
-        return {
-            trial: min((found & under) or found, default="") for trial, found in links.items()
-        } | {trial: "" for trial in trials if trial not in links}
+        return {trial: min((links[trial] & under) or links[trial], default="") for trial in trials}
 
     # -- search -------------------------------------------------------------------------------
 
