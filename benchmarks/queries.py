@@ -63,6 +63,7 @@ import machine  # noqa: E402
 import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 
+from kg.ids import DEFAULT_BASE_IRI  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.pipeline import build  # noqa: E402
 from kg.queries import NamedQuery, bind, load_queries, run_named  # noqa: E402
@@ -296,16 +297,16 @@ def cases_for(store: Store, queries: Mapping[str, NamedQuery]) -> list[Case]:
 #: What a run measures: the named queries, the term pages, rdflib beside Oxigraph.
 PARTS = ("queries", "pages", "rdflib")
 
-#: The term page the pages are compared with, and the root of DOID.
+#: The term page the server's help shows, and the root of DOID.
 _PAGE_EXAMPLE = "DOID:1100"
 _DOID_ROOT = "DOID:4"
 PAGE = "term page"
 
 
-def page_cases(store: Store) -> list[Case]:
-    """The term pages to time on ``store``: ``{"term": CURIE, "page": N}`` (see the help)."""
-    doid = busiest_classes(store, "DOID")
-    cl = busiest_classes(store, "CL")
+def page_cases(site: Site) -> list[Case]:
+    """The term pages to time: ``{"term": CURIE, "page": N}`` (see the module's help)."""
+    doid = busiest_classes(site.store, "DOID")
+    cl = busiest_classes(site.store, "CL")
     terms = [(_PAGE_EXAMPLE, "the example")]
     if doid:
         terms += [(doid[0], "the class most trials link to"), (doid[1], "the most trials below")]
@@ -316,19 +317,19 @@ def page_cases(store: Store) -> list[Case]:
     for curie, why in terms:
         if all(c.params["term"] != curie for c in cases):
             cases.append(Case(PAGE, {"term": curie, "page": "1"}, why))
-    site = Site(store, TermIndex([]), "https://w3id.org/trialkg/")
-    largest = max(cases, key=lambda c: site.count_trials_under(c.params["term"]))
-    pages = -(-site.count_trials_under(largest.params["term"]) // TERM_PAGE_SIZE)
+    counts = {c.params["term"]: site.count_trials_under(c.params["term"]) for c in cases}
+    largest = max(counts, key=lambda curie: counts[curie])
+    pages = -(-counts[largest] // TERM_PAGE_SIZE)
     if pages > 1:
-        cases.append(Case(PAGE, {**largest.params, "page": str(pages)}, "its last page"))
+        cases.append(Case(PAGE, {"term": largest, "page": str(pages)}, "its last page"))
     return cases
 
 
 def _page_run(site: Site, params: Mapping[str, str]) -> int:
     """Read one term page as the server does: the count, then the page's trials."""
-    total = site.count_trials_under(params["term"])
-    offset = (int(params["page"]) - 1) * TERM_PAGE_SIZE
-    return len(site.trials_under(params["term"], offset=offset, total=total))
+    listing = site.term_listing(params["term"], int(params["page"]))
+    assert listing is not None, params
+    return len(listing["trials"])
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -621,7 +622,7 @@ def run(
         began = time.perf_counter()
         with _quiet_kg():
             index = TermIndex.from_store(store)
-        site = Site(store, index, "https://w3id.org/trialkg/")
+        site = Site(store, index, DEFAULT_BASE_IRI)
         print(
             f"\nterm pages of trialkg serve, {trials:,} trials: the count, then a page of "
             f"{TERM_PAGE_SIZE} trials (rows: trials on the page); the server's term index "
@@ -630,7 +631,7 @@ def run(
         )
         print(OXIGRAPH_HEADER, flush=True)
         pages = []
-        for case in page_cases(store):
+        for case in page_cases(site):
             timing = time_case(partial(_page_run, site, case.params), case, repeat, budget)
             pages.append(timing)
             print(oxigraph_row(timing), flush=True)

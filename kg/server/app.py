@@ -233,28 +233,14 @@ def create_app(store: QuadStore, config: ServerConfig = ServerConfig()) -> Starl
         asked = request.query_params.get("page", "1")
         if not asked.isdigit() or int(asked) < 1:
             return error(400, f"page must be a whole number from 1; found {asked!r}")
-        number = int(asked)
-        size = views.TERM_PAGE_SIZE
-        total = await run_in_threadpool(site.count_trials_under, term.curie)
-        pages = max(1, -(-total // size))
-        if number > pages:
-            return error(404, f"{term.curie} has {pages} page{'s' * (pages > 1)} of trials")
-        trials = await run_in_threadpool(
-            site.trials_under, term.curie, offset=(number - 1) * size, limit=size, total=total
+        listing = await run_in_threadpool(site.term_listing, term.curie, int(asked))
+        if listing is None:
+            return error(404, f"{term.curie} has no page {asked} of trials")
+        trials = listing.pop("trials")
+        link = ", ".join(
+            f'<{listing[rel]}>; rel="{rel}"' for rel in ("prev", "next") if listing[rel]
         )
-        links = {
-            "prev": f"/term/{term.curie}?page={number - 1}" if number > 1 else None,
-            "next": f"/term/{term.curie}?page={number + 1}" if number < pages else None,
-        }
-        link = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
         headers = {"Link": link} if link else None
-        listing = {
-            "total": total,
-            "page": number,
-            "pages": pages,
-            "first": (number - 1) * size + 1 if trials else 0,
-            **links,
-        }
         media = choose(request.headers.get("accept"), ["text/html", "application/json"])
         if media == "application/json":
             return JSONResponse(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -261,6 +262,26 @@ class Site:
         for trial, via in self._links_under(list(found), curie).items():
             found[trial]["via"] = via
         return sorted(found.values(), key=lambda e: (e["id"], e["key"]))
+
+    def term_listing(self, curie: str, page: int = 1) -> dict[str, Any] | None:
+        """Page ``page`` (from 1) of the trials at or below a term: the trials, ``total``,
+        ``page``, ``pages``, ``first`` (the rank of the page's first trial) and the ``prev``
+        and ``next`` page paths; None past the last page (a term without trials has one)."""
+        size = TERM_PAGE_SIZE
+        total = self.count_trials_under(curie)
+        pages = max(1, -(-total // size))
+        if not 1 <= page <= pages:
+            return None
+        trials = self.trials_under(curie, offset=(page - 1) * size, limit=size, total=total)
+        return {
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "first": (page - 1) * size + 1 if trials else 0,
+            "prev": f"/term/{curie}?page={page - 1}" if page > 1 else None,
+            "next": f"/term/{curie}?page={page + 1}" if page < pages else None,
+            "trials": trials,
+        }
 
     def _links_under(self, trials: list[ox.NamedNode], curie: str) -> dict[ox.NamedNode, str]:
         """For each trial, the first (by CURIE) of its linked terms at or below ``curie``."""
