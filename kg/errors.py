@@ -8,6 +8,7 @@
      +-- UnknownTermError   a CURIE or IRI that the loaded ontologies do not define
      +-- QueryError         an unknown named query, a bad parameter, a SPARQL syntax error
      +-- StoreError         the store cannot be opened, read or written
+     +-- FetchError         a download from ClinicalTrials.gov failed (URL, page, answer)
 
 Every error builds its message from the data it carries, so the message always names
 where the problem is: file, record and field for records; file and line for ontologies.
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
+    "FetchError",
     "OntologyError",
     "QueryError",
     "RecordError",
@@ -125,3 +127,21 @@ class QueryError(TrialkgError):
 
 class StoreError(TrialkgError):
     """The store cannot be opened, read or written."""
+
+
+class FetchError(TrialkgError):
+    """A download from the ClinicalTrials.gov API that was refused or kept failing.
+
+    >>> str(FetchError("https://clinicaltrials.gov/api/v2/studies", "page 3: HTTP 400 Bad Request"))
+    'https://clinicaltrials.gov/api/v2/studies: page 3: HTTP 400 Bad Request'
+    """
+
+    def __init__(self, url: str, problem: str) -> None:
+        #: The URL asked.
+        self.url = url
+        #: Which page, and what the API answered.
+        self.problem = problem
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.problem}"

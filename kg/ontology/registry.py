@@ -2,8 +2,9 @@
 
 The registry is a JSON file in the user data directory (``TRIALKG_DATA_DIR`` overrides it):
 for each ontology name, the release file, where it came from, its size, SHA-256, version IRI and
-when it was registered. :func:`fetch` is the only code in trialkg that opens a network
-connection, and only when a user runs ``trialkg ontologies fetch``.
+when it was registered. :func:`fetch` opens a network connection only when a user runs
+``trialkg ontologies fetch`` (the other network code: :mod:`kg.fetch` for ``trialkg fetch``, and
+:mod:`kg.remote` for a store named by URL).
 """
 
 from __future__ import annotations
