@@ -300,6 +300,9 @@ class SourceRecord:
     url: str | None = None
     #: SHA-256 of the record's bytes, so a reload can tell whether it changed.
     sha256: str | None = None
+    #: When the source last posted an update of the record, if it says (ClinicalTrials.gov's
+    #: "last update posted"): what ``trialkg fetch --since-store`` asks the registry after.
+    updated: DatedValue | None = None
 
 
 @dataclass(frozen=True, slots=True)

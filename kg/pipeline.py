@@ -31,6 +31,7 @@ from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import read_trials
 from kg.report import LoadReport
 from kg.resources import resource_dir
+from kg.sparql_text import bind_values
 from kg.store import QuadStore, Store, StoreSpec, is_remote, open_store
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "load_into",
     "load_records",
     "load_vocabulary",
+    "newest_record_update",
     "terms_used_by",
 ]
 
@@ -184,6 +186,29 @@ def bulk_build_records(
         stdin=stdin,
         settings=settings,
     )
+
+
+_NEWEST_UPDATE = """
+PREFIX trialkg: <https://w3id.org/trialkg/vocab#>
+SELECT (MAX(STR(?updated)) AS ?newest) WHERE {
+  GRAPH ?graph { ?graph trialkg:recordUpdated ?updated ; trialkg:sourceRecord ?record }
+  FILTER(STRSTARTS(?record, ?prefix))
+}
+"""
+
+
+def newest_record_update(store: QuadStore, source: str) -> str | None:
+    """The latest day (ISO 8601) a record of ``source`` in the store was updated at its source.
+
+    Read from each graph's ``trialkg:recordUpdated``; None when no record of ``source`` says.
+    """
+    result = store.query(bind_values(_NEWEST_UPDATE, {"prefix": ox.Literal(f"{source}:")}))
+    assert isinstance(result, ox.QuerySolutions)
+    for row in result:
+        newest = row["newest"]
+        if isinstance(newest, ox.Literal) and newest.value:
+            return newest.value
+    return None
 
 
 def terms_used_by(records: Sequence[str | Path], ontology: str | Path) -> set[str]:

@@ -289,27 +289,21 @@ def test_cli_fetch_then_load_keeps_a_store_current(
     built = runner.invoke(main, ["build", str(seed_path), str(out), "--store", str(store)])
     assert built.exit_code == 0, built.output
 
-    # one study changes upstream; fetch what changed since the newest date seen, load it
+    # one study changes upstream; fetch what changed since the store's newest update, load it
     changed = api.studies[22]
     changed["protocolSection"]["identificationModule"]["briefTitle"] = "A changed title"
     changed["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2026-02-01"
     delta = tmp_path / "records" / "changed.jsonl"
+    api.requests.clear()
+    since_store = ["--since-store", "--store", str(store)]
     fetched = runner.invoke(
         main,
-        [
-            "fetch",
-            "--api",
-            api.url,
-            "--out",
-            str(delta),
-            "--pause",
-            "0",
-            "--updated-since",
-            "2026-01-23",
-        ],
+        ["fetch", "--api", api.url, "--out", str(delta), "--pause", "0", *since_store],
         catch_exceptions=False,
     )
     assert fetched.exit_code == 0, fetched.output
+    assert "newest update posted 2026-01-23; fetching from 2026-01-23" in fetched.stderr
+    assert api.requests[0]["filter.advanced"] == "AREA[LastUpdatePostDate]RANGE[2026-01-23,MAX]"
     assert "fetched 1 of 1 studies in 1 pages" in fetched.stderr
     loaded = runner.invoke(main, ["load", str(delta), "--store", str(store)])
     assert loaded.exit_code == 0, loaded.output
@@ -341,3 +335,18 @@ def test_cli_fetch_failure_is_one_line_and_exit_1(tmp_path: Path, api: FakeAPI) 
     assert "Error: " in result.stderr and "page 1: HTTP 400 Bad Request: Invalid pageSize" in (
         result.stderr
     )
+
+
+def test_cli_since_store_needs_a_store_that_says_when(tmp_path: Path, seed_path: Path) -> None:
+    runner = CliRunner()
+    store = tmp_path / "kg.db"
+    assert runner.invoke(main, ["build", str(seed_path), "--store", str(store)]).exit_code == 0
+    out = str(tmp_path / "x.jsonl")
+    result = runner.invoke(main, ["fetch", "--since-store", "--store", str(store), "--out", out])
+    assert result.exit_code == 1
+    assert "no ClinicalTrials.gov record in the store says when it was last updated" in (
+        result.stderr
+    )
+    both = ["fetch", "--since-store", "--updated-since", "2026-01-01", "--store", str(store)]
+    result = runner.invoke(main, [*both, "--out", out])
+    assert result.exit_code == 2 and "not both" in result.stderr

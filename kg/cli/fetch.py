@@ -9,8 +9,10 @@ from typing import Any
 
 import click
 
-from kg.cli.app import _quiet, main
+from kg.cli.app import STORE_OPTION, _quiet, main, open_for_command
 from kg.fetch import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
+from kg.readers.ctgov import SOURCE
+from kg.store import StoreSpec
 
 
 @main.command()
@@ -27,6 +29,12 @@ from kg.fetch import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Only studies whose last update was posted on or after this day (YYYY-MM-DD).",
+)
+@click.option(
+    "--since-store",
+    is_flag=True,
+    help="Only studies updated on or after the newest last-update day of the "
+    "ClinicalTrials.gov records in --store: what changed since that store was filled.",
 )
 @click.option(
     "--query",
@@ -56,9 +64,11 @@ from kg.fetch import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
 @click.option(
     "--restart", is_flag=True, help="Start over instead of carrying on an interrupted download."
 )
+@STORE_OPTION
 def fetch(
     out_path: Path | None,
     updated_since: dt.datetime | None,
+    since_store: bool,
     term: str | None,
     condition: str | None,
     limit: int | None,
@@ -66,24 +76,31 @@ def fetch(
     pause: float,
     api: str,
     restart: bool,
+    store_spec: StoreSpec,
 ) -> None:
     """Download studies from the ClinicalTrials.gov API v2 as JSON Lines (uses the network).
 
     Every study, or those a query selects, one per line as the API gives it: the input of
     'trialkg build' and 'trialkg load'. The file appears only when the download is whole;
     an interrupted download carries on where it stopped when the same command is run again.
-    The summary names the newest update date seen, to pass as --updated-since next time.
+    The summary names the newest update date seen, to pass as --updated-since next time;
+    or let --since-store read it from the store.
 
     \b
     Examples:
         trialkg fetch --out records/ctgov.jsonl.gz                 # every study
         trialkg build records/ctgov.jsonl.gz
-        trialkg fetch --updated-since 2026-11-23 --out changed.jsonl.gz
+        trialkg fetch --since-store --out changed.jsonl.gz         # what changed since
         trialkg load changed.jsonl.gz                              # replaces those trials
     """
     out = out_path or Path(f"ctgov-{dt.date.today().isoformat()}.jsonl.gz")
+    since = updated_since.date() if updated_since else None
+    if since_store:
+        if since is not None:
+            raise click.UsageError("give --updated-since or --since-store, not both")
+        since = _newest_in_store(store_spec)
     query = StudyQuery(
-        updated_since=updated_since.date() if updated_since else None,
+        updated_since=since,
         term=term,
         condition=condition,
     )
@@ -123,3 +140,20 @@ def fetch(
             f"trialkg fetch --updated-since {report.newest_update}",
             err=True,
         )
+
+
+def _newest_in_store(store_spec: StoreSpec) -> dt.date:
+    from kg.errors import StoreError
+    from kg.pipeline import newest_record_update
+
+    newest = newest_record_update(open_for_command(store_spec, read_only=True), SOURCE)
+    if newest is None:
+        raise StoreError(
+            f"{store_spec}: no ClinicalTrials.gov record in the store says when it was last "
+            "updated; fetch everything, or give --updated-since YYYY-MM-DD"
+        )
+    # a month-only date (old XML records) asks from the first of that month
+    day = dt.date.fromisoformat(newest if len(newest) == 10 else f"{newest}-01")
+    if not _quiet():
+        click.echo(f"{store_spec}: newest update posted {newest}; fetching from {day}", err=True)
+    return day

@@ -229,6 +229,8 @@ def trial_statements(
         yield (graph, PROV.wasDerivedFrom, NamedNode(trial.source.url))
     if trial.source.sha256:
         yield (graph, TRIALKG.recordChecksum, _string(f"sha256:{trial.source.sha256}"))
+    if trial.source.updated:
+        yield (graph, TRIALKG.recordUpdated, _date(trial.source.updated))
     yield (graph, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime))
     for version in ontology_versions:
         yield (graph, PROV.used, _iri_or_text(version))

@@ -112,7 +112,7 @@ TRIALKG = ClosedNamespace(
     doseScope sourceText sourceCellLine route phase statedPhase recruitmentStatus
     startDate endDate date estimated enrollment targetEnrollment actualEnrollment acronym
     nctId secondaryIdentifier ictrpPage studySite contactInstitution statedReference
-    grounding groundedTo method matchedText confidence sourceRecord recordChecksum
+    grounding groundedTo method matchedText confidence sourceRecord recordChecksum recordUpdated
     officialTitle studyType allocation interventionModel masking primaryPurpose
     primaryCompletionDate whyStopped lastKnownStatus keyword meshCondition meshConditionTerm
     meshDisagreement

@@ -311,6 +311,7 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
             path,
             url=study_url(nct),
             sha256=hashlib.sha256(json.dumps(study, sort_keys=True).encode("utf-8")).hexdigest(),
+            updated=s.date("lastUpdatePostDateStruct"),
         ),
         title=title,
         official_title=official if official != title else None,

@@ -348,7 +348,13 @@ def read_clinical_study(root: ET.Element, *, path: str, data: bytes = b"") -> Tr
     study_type = study.text("study_type")
     return Trial(
         source=SourceRecord(
-            SOURCE, nct, path, url=study_url(nct), sha256=hashlib.sha256(data).hexdigest()
+            SOURCE,
+            nct,
+            path,
+            url=study_url(nct),
+            sha256=hashlib.sha256(data).hexdigest(),
+            # "last_update_posted" since 2017; the older layout calls it "lastchanged_date"
+            updated=study.date("last_update_posted") or study.date("lastchanged_date"),
         ),
         title=title,
         official_title=official if official != title else None,

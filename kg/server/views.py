@@ -204,6 +204,7 @@ class Site:
                     "file": (values(graph, DCTERMS.source) or [""])[0],
                     "loaded": (values(graph, PROV.generatedAtTime) or [""])[0],
                     "checksum": (values(graph, TRIALKG.recordChecksum) or [""])[0],
+                    "updated": (values(graph, TRIALKG.recordUpdated) or [""])[0],
                 }
             )
         page.see_also = sorted(set(values(trial, RDFS.seeAlso)))

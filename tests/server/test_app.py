@@ -265,3 +265,23 @@ def test_index_page_and_health(client: TestClient) -> None:
     assert "Clinical trials by condition and cell type" in client.get("/").text
     assert client.get("/health").json()["status"] == "ok"
     assert client.get("/static/style.css").status_code == 200
+
+
+def test_the_trial_page_says_when_the_source_last_updated_the_record(tmp_path: Path) -> None:
+    study = json.loads(
+        (
+            Path(__file__).parent.parent / "readers" / "fixtures" / "ctgov-NCT03877471.json"
+        ).read_text(encoding="utf-8")
+    )
+    study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"] = {
+        "date": "2026-11-27",
+        "type": "ACTUAL",
+    }
+    record = tmp_path / "NCT03877471.json"
+    record.write_text(json.dumps(study), encoding="utf-8")
+    build(tmp_path / "kg.db", [SEED, record], [DOID_NCIT_2026])
+    with TestClient(create_app(Store.open_read_only(tmp_path / "kg.db"))) as client:
+        page = client.get("/trial/NCT03877471", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "updated at the source 2026-11-27, loaded" in page.text
+    assert page.text.count("updated at the source") == 1, "the registry page says no date"
