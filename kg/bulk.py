@@ -12,20 +12,17 @@ they are read, at most a few batches are in flight, and the bytes waiting for th
 bounded. A trial whose record appears twice is written once, the later record winning, as a
 reload would.
 
-A JSON Lines file is decoded batch by batch: a byte that is not UTF-8 rejects its batch of
-lines, where :func:`~kg.pipeline.load_records` rejects the whole file.
+JSON Lines files are sliced by :func:`kg.inputs.iter_record_files`, as for
+:func:`~kg.pipeline.load_records`: a byte that is not UTF-8 rejects its slice of lines.
 """
 
 from __future__ import annotations
 
 import gc
-import gzip
-import json
 import logging
 import multiprocessing
 import os
 import queue
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +37,7 @@ import pyoxigraph as ox
 from kg.errors import RecordError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
-from kg.inputs import expand_inputs, iter_record_files
+from kg.inputs import RecordFile, SliceOffsets, expand_inputs, iter_record_files
 from kg.model import Grounding, MentionKind
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_nquads
 from kg.readers import read_trials
@@ -52,10 +49,6 @@ __all__ = ["BulkSettings", "bulk_load_records"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
-_STUDY_INDEX = re.compile(r"^#(\d+)$")
-_LINE_RECORD = re.compile(r"^line (\d+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +68,6 @@ class BulkSettings:
     parallel_from_bytes: int = 4 * 1024 * 1024
 
 
-class _Task(NamedTuple):
-    name: str
-    data: bytes
-    #: Whether ``data`` is a slice of a JSON Lines file (record numbers are rebased).
-    sliced: bool
-    #: Whether this is the file's first (or only) task.
-    first: bool
-
-
 class _TrialOut(NamedTuple):
     graph: str
     nquads: bytes
@@ -94,15 +78,13 @@ class _TrialOut(NamedTuple):
 
 @dataclass
 class _Result:
-    name: str
-    sliced: bool
-    first: bool
+    piece: RecordFile
     trials: list[_TrialOut] = field(default_factory=list)
     #: Per item read: None for a trial, the error for a rejected record (in reading order).
     rejected: list[RecordError] = field(default_factory=list)
     records_read: int = 0
     quads: int = 0
-    #: Lines in this slice (as ``str.splitlines`` counts them) and studies parsed from them.
+    #: Lines in this slice and the studies read from them.
     lines: int = 0
     studies: int = 0
     #: Mentions by kind: (grounded, ungrounded).
@@ -140,19 +122,18 @@ def _serialize(quads: list[ox.Quad]) -> bytes:
     return data
 
 
-def _work(task: _Task) -> _Result:
-    """Read, ground and map one task's records (in a worker, or in this process)."""
+def _work(piece: RecordFile) -> _Result:
+    """Read, ground and map the records of one file or slice (in a worker, or in this process)."""
     state = _STATE
     assert state is not None, "worker state not set"
-    result = _Result(task.name, task.sliced, task.first)
+    result = _Result(RecordFile(piece.name, b"", piece.sliced, piece.first))
     tally = result.tally
-    name = task.name
+    name = piece.name
     try:
-        for trial in read_trials(task.data, name):
+        for trial in read_trials(piece.data, name):
             result.records_read += 1
             if isinstance(trial, RecordError):
-                if not trial.problem.startswith("JSON Lines:"):
-                    result.studies += 1
+                result.studies += SliceOffsets.is_study(trial)
                 result.rejected.append(trial)
                 continue
             result.studies += 1
@@ -188,46 +169,8 @@ def _work(task: _Task) -> _Result:
         result.rejected.append(
             RecordError(name, None, None, f"unreadable record ({type(exc).__name__}: {exc})")
         )
-    if task.sliced:
-        try:
-            result.lines = len(task.data.decode("utf-8-sig").splitlines())
-        except UnicodeDecodeError:
-            result.lines = task.data.count(b"\n")
+    result.lines = SliceOffsets.lines_of(piece)
     return result
-
-
-def _looks_like_lines(path: Path) -> bool:
-    """A JSON Lines file whose first line is a whole JSON object, so it can be cut at lines."""
-    name = path.name.lower()
-    if not name.endswith(_LINES_SUFFIXES):
-        return False
-    try:
-        with _open_lines(path) as stream:
-            first = stream.readline()
-        return bool(first.strip()) and isinstance(json.loads(first), dict)
-    except (OSError, EOFError, ValueError):
-        return False
-
-
-def _open_lines(path: Path) -> BinaryIO:
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
-
-
-def _slices(path: Path, lines_per_batch: int) -> Iterator[_Task]:
-    name = str(path)
-    with _open_lines(path) as stream:
-        batch: list[bytes] = []
-        first = True
-        for line in stream:
-            batch.append(line)
-            if len(batch) >= lines_per_batch:
-                yield _Task(name, b"".join(batch), True, first)
-                batch = []
-                first = False
-        if batch:
-            yield _Task(name, b"".join(batch), True, first)
 
 
 def _tasks(
@@ -236,33 +179,15 @@ def _tasks(
     progress: Progress | None,
     stdin: BinaryIO | None,
     rejected: list[RecordError],
-) -> Iterator[_Task]:
-    for item in inputs:
-        try:
-            paths = list(expand_inputs([item]))
-        except RecordError as exc:
-            rejected.append(exc)
-            logger.warning("rejected %s", exc)
+) -> Iterator[RecordFile]:
+    for piece in iter_record_files(inputs, stdin=stdin, slice_lines=settings.batch_lines):
+        if isinstance(piece, RecordError):
+            rejected.append(piece)
+            logger.warning("rejected %s", piece)
             continue
-        for path in paths:
-            if str(path) != "-" and _looks_like_lines(path):
-                if progress:
-                    progress(str(path))
-                try:
-                    yield from _slices(path, max(2, settings.batch_lines))
-                except (OSError, EOFError) as exc:
-                    error = RecordError(str(path), None, None, f"cannot read: {exc}")
-                    rejected.append(error)
-                    logger.warning("rejected %s", error)
-                continue
-            for record_file in iter_record_files([path], stdin=stdin):
-                if isinstance(record_file, RecordError):
-                    rejected.append(record_file)
-                    logger.warning("rejected %s", record_file)
-                    continue
-                if progress:
-                    progress(record_file.name)
-                yield _Task(record_file.name, record_file.data, False, True)
+        if progress and piece.first:
+            progress(piece.name)
+        yield piece
 
 
 def _input_bytes(inputs: Sequence[str | Path]) -> int:
@@ -274,18 +199,6 @@ def _input_bytes(inputs: Sequence[str | Path]) -> int:
         except (RecordError, OSError):
             continue
     return total
-
-
-def _rebase(error: RecordError, lines: int, studies: int) -> RecordError:
-    """An error of a slice as the whole file would name it (line and study numbers)."""
-    record = error.record
-    line = error.line + lines if error.line is not None else None
-    if record is not None:
-        if match := _LINE_RECORD.match(record):
-            record = f"line {int(match.group(1)) + lines}"
-        elif match := _STUDY_INDEX.match(record):
-            record = f"#{int(match.group(1)) + studies}"
-    return RecordError(error.path, record, error.field, error.problem, line=line)
 
 
 class _Loader:
@@ -411,21 +324,19 @@ class _Handler:
         # Hashes of the graphs written so far: a repeat is replaced after the bulk load.
         self._seen: set[int] = set()
         self._later: list[_TrialOut] = []
-        self._lines = 0
-        self._studies = 0
+        self._offsets = SliceOffsets()
 
     def __call__(self, result: _Result) -> None:
         totals = self.totals
-        if result.first:
+        piece = result.piece
+        if piece.first:
             totals.files += 1
-            self._lines = self._studies = 0
+        self._offsets.start(piece)
         for error in result.rejected:
-            if result.sliced:
-                error = _rebase(error, self._lines, self._studies)
+            error = self._offsets.rebase(piece, error)
             totals.rejected.append(error)
             logger.warning("rejected %s", error)
-        self._lines += result.lines
-        self._studies += result.studies
+        self._offsets.advance(result.lines, result.studies)
         totals.records_read += result.records_read
         totals.trials_loaded += len(result.trials)
         totals.quads += result.quads

@@ -22,7 +22,7 @@ from kg.bulk import BulkSettings, bulk_load_records
 from kg.errors import RecordError, StoreError
 from kg.grounding import Grounder
 from kg.ids import DEFAULT_BASE_IRI
-from kg.inputs import iter_record_files, iter_trials
+from kg.inputs import SliceOffsets, iter_record_files, iter_trials
 from kg.model import Override
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
 from kg.ontology.reason import classify as classify_ontology
@@ -93,10 +93,12 @@ def load_records(
     progress: Progress | None = None,
     stdin: BinaryIO | None = None,
     loaded_at: datetime | None = None,
+    slice_lines: int = 1000,
 ) -> LoadReport:
     """Read, ground, map and store every record in ``inputs``; one transaction per trial.
 
     A record that cannot be read is logged as a warning, listed in the report, and skipped.
+    JSON Lines files are read ``slice_lines`` lines at a time, so memory does not grow with them.
 
     :param include_contacts: also store contact persons, in each trial's private graph.
     :param overrides: curator decisions (see :func:`kg.mappings.read_overrides`); they win.
@@ -108,18 +110,24 @@ def load_records(
     grounder = Grounder(index, overrides=overrides)
     versions = sorted({r.version for r in index.releases})
     loaded_at = loaded_at or datetime.now(UTC)
-    for item in iter_record_files(inputs, stdin=stdin):
+    offsets = SliceOffsets()
+    for item in iter_record_files(inputs, stdin=stdin, slice_lines=slice_lines):
         if isinstance(item, RecordError):
             report.rejected.append(item)
             logger.warning("rejected %s", item)
             continue
-        report.files += 1
-        if progress:
-            progress(item.name)
+        offsets.start(item)
+        studies = 0
+        if item.first:
+            report.files += 1
+            if progress:
+                progress(item.name)
         try:
             for trial in read_trials(item.data, item.name):
                 report.records_read += 1
+                studies += SliceOffsets.is_study(trial)
                 if isinstance(trial, RecordError):
+                    trial = offsets.rebase(item, trial)
                     report.rejected.append(trial)
                     logger.warning("rejected %s", trial)
                     continue
@@ -140,9 +148,10 @@ def load_records(
                     report.count(trial.key, g)
                 logger.info("loaded trial %s from %s: %d quads", trial.key, item.name, len(quads))
         except RecordError as exc:
+            error = offsets.rebase(item, exc.with_traceback(None))  # frames would pin the store
             report.records_read += 1
-            report.rejected.append(exc.with_traceback(None))  # frames would pin the store
-            logger.warning("rejected %s", exc)
+            report.rejected.append(error)
+            logger.warning("rejected %s", error)
         except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
             error = RecordError(
                 item.name, None, None, f"unreadable record ({type(exc).__name__}: {exc})"
@@ -150,6 +159,7 @@ def load_records(
             report.records_read += 1
             report.rejected.append(error)
             logger.warning("rejected %s", error, exc_info=True)
+        offsets.advance(SliceOffsets.lines_of(item), studies)
     return report
 
 

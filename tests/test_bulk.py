@@ -124,3 +124,21 @@ def test_contacts_go_to_the_private_graph_on_the_fast_path_too(index: TermIndex)
     bulk_build_records(store, [SEED], index, include_contacts=True, loaded_at=LOADED_AT)
     assert any("/graph/private/" in g.value for g in store.named_graphs())
     assert _canonical(store) == _canonical(expected_store)
+
+
+@pytest.mark.parametrize("slice_lines", [2, 7, 100_000])
+def test_load_reads_json_lines_in_slices_with_the_same_outcome(
+    index: TermIndex, records: list[Path], slice_lines: int
+) -> None:
+    """`trialkg load` reads JSON Lines a slice at a time (flat memory): what it loads and what
+    it rejects, with which line and study, is the same whatever the slice size."""
+    whole_store = Store.in_memory()
+    whole = load_records(whole_store, records, index, loaded_at=LOADED_AT, slice_lines=10**9)
+    store = Store.in_memory()
+    report = load_records(store, records, index, loaded_at=LOADED_AT, slice_lines=slice_lines)
+    assert _summary(report) == _summary(whole)
+    assert [(e.record, e.line) for e in report.rejected if "many.jsonl" in e.path] == [
+        ("line 42", 42),
+        ("NCT123", None),
+    ]
+    assert _canonical(store) == _canonical(whole_store)

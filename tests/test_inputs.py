@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import random
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.errors import RecordError
-from kg.inputs import RecordFile, iter_record_files
+from kg.inputs import RecordFile, iter_record_files, iter_trials
 
 from conftest import SEED
 
@@ -105,3 +107,46 @@ def test_load_into_a_store_without_ontologies_says_to_build(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["load", str(SEED), "--store", str(tmp_path / "empty.db")])
     assert result.exit_code == 1
     assert "run 'trialkg build' first" in result.stderr
+
+
+def _study_line(nct: str, title: str) -> bytes:
+    study = json.loads(
+        (Path(__file__).parent / "readers" / "fixtures" / "ctgov-NCT03877471.json").read_bytes()
+    )
+    study["protocolSection"]["identificationModule"]["nctId"] = nct
+    study["protocolSection"]["identificationModule"]["briefTitle"] = title
+    return json.dumps(study, ensure_ascii=False).encode() + b"\n"
+
+
+def test_json_lines_come_in_slices_of_lines(tmp_path: Path) -> None:
+    lines = b"".join(_study_line(f"NCT9000000{i}", f"Study {i}") for i in range(5))
+    for path in (tmp_path / "s.jsonl", tmp_path / "s.ndjson.gz"):
+        path.write_bytes(gzip.compress(lines) if path.name.endswith(".gz") else lines)
+        pieces = list(iter_record_files([path], slice_lines=2))
+        assert all(isinstance(p, RecordFile) and p.sliced for p in pieces)
+        assert [p.first for p in pieces] == [True, False, False]  # type: ignore[union-attr]
+        assert b"".join(p.data for p in pieces) == lines  # type: ignore[union-attr]
+
+
+def test_a_line_break_inside_a_json_string_does_not_cut_a_json_line(tmp_path: Path) -> None:
+    """JSON may carry U+2028 and other separators unescaped; only "\\n" ends a JSON Line."""
+    path = tmp_path / "odd.jsonl"
+    titles = ["A title\u2028with a line separator", "Another\x1cseparated\x85title"]
+    path.write_bytes(b"".join(_study_line(f"NCT9100000{i}", t) for i, t in enumerate(titles)))
+    trials = list(iter_trials([path]))
+    assert [t.source.record_id for t in trials] == ["NCT91000000", "NCT91000001"]
+
+
+def test_a_gz_cut_short_loads_the_slices_before_the_damage(tmp_path: Path) -> None:
+    noise = random.Random(7)
+    lines = b"".join(
+        _study_line(f"NCT92{i:06d}", "".join(noise.choices("abcdefghij ", k=3000)))
+        for i in range(400)
+    )
+    damaged = tmp_path / "cut.jsonl.gz"
+    packed = gzip.compress(lines)
+    damaged.write_bytes(packed[: len(packed) * 2 // 3])
+    pieces = list(iter_record_files([damaged], slice_lines=5))
+    assert isinstance(pieces[-1], RecordError)
+    assert str(pieces[-1]).startswith(f"{damaged}: cannot read:")
+    assert len(pieces) > 2 and all(isinstance(p, RecordFile) for p in pieces[:-1])

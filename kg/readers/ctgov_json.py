@@ -367,7 +367,9 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
         else:
             studies = [document]
     except json.JSONDecodeError as exc:
-        lines = [line for line in text.splitlines() if line.strip()]
+        # JSON Lines ends lines with "\n" (or "\r\n") only: str.splitlines would also cut at
+        # U+2028 and other separators, which JSON strings may hold as they are.
+        lines = [line for line in text.split("\n") if line.strip()]
         if len(lines) < 2:  # not JSON Lines either
             yield RecordError(
                 name,
@@ -378,7 +380,7 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
             )
             return
         studies = []
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:
