@@ -5,7 +5,13 @@ distributions like the registry's: many studies without phases or with phase NA,
 conditions, one to four interventions, arms, a few collaborators, locations skewed towards few,
 and optional modules missing now and then. Conditions are real DOID labels, exact synonyms and
 MeSH cross-references, with a popular few much more frequent than the rest; cell-product
-interventions are built from real CL labels. The same ``--seed`` gives the same bytes.
+interventions are built from real CL labels. The registry's MeSH coding of a study
+(``derivedSection.conditionBrowseModule``) follows its conditions, as NLM's indexing does: each
+condition's own MeSH descriptor, else that of its nearest DOID ancestor that has one; and in
+``MISCODED`` of the studies one condition's descriptor is replaced by an unrelated one, the kind
+of machine error trialkg reports as a disagreement (the share is this generator's setting, not
+a measurement). Every study says when it was first posted and last updated. The same ``--seed``
+gives the same bytes.
 
     python benchmarks/generate.py --trials 500000 --seed 1 --out studies.jsonl
     python benchmarks/generate.py --trials 1000 --seed 2 > changed.jsonl   # same NCT numbers
@@ -18,13 +24,15 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import datetime as dt
+import hashlib
 import itertools
 import json
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -37,6 +45,12 @@ if TYPE_CHECKING:
 #: The releases the conditions and cell types are drawn from (and benchmarks ground against).
 DOID_FILE = ONTOLOGIES / "doid" / "doid-NCIthesaurus-subset-2026-07-31.obo"
 CL_FILE = ONTOLOGIES / "cl" / "cl-edit-2026-08-19.owl"
+#: The newest "last update posted" a study can have.
+LAST_DAY = dt.date(2026, 11, 25)
+#: Share of studies in which one condition's MeSH descriptor is replaced by an unrelated one.
+MISCODED = 0.05
+#: Changes whenever this file does: cached study files carry it in their names.
+VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
 
 STATUSES = [
     ("COMPLETED", 40),
@@ -311,6 +325,9 @@ class Vocabulary:
     condition_weights: Sequence[float]
     mesh: Sequence[tuple[str, str]]
     cell_types: Sequence[str]
+    #: A condition name's MeSH descriptor (id, heading): its term's, else its nearest
+    #: ancestor's; names of terms with no such descriptor are absent.
+    mesh_of: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def load_vocabulary(doid: Path = DOID_FILE, cl: Path = CL_FILE) -> Vocabulary:
@@ -332,15 +349,29 @@ def vocabulary_of(index: TermIndex) -> Vocabulary:
     """The vocabulary of an index holding DOID and CL (terms of other prefixes are ignored)."""
     names: list[str] = []
     mesh: list[tuple[str, str]] = []
+    own: dict[str, tuple[str, str]] = {}  # DOID curie -> its first MeSH descriptor
+    live = []
     for term in sorted(index.iter_terms(), key=lambda t: t.curie):
         if term.obsolete or not term.label or not term.curie.startswith("DOID:"):
             continue
+        live.append(term)
         names.append(term.label)
         names.extend(s.text for s in term.synonyms if s.scope == "EXACT")
         for xref in term.xrefs:
             prefix, _, local = xref.partition(":")
             if prefix.upper() in ("MESH", "MSH") and local:
                 mesh.append((local, term.label))
+                own.setdefault(term.curie, (local, term.label))
+    mesh_of: dict[str, tuple[str, str]] = {}
+    for term in live:
+        code = _nearest_mesh(index, term.curie, own)
+        if code is not None:
+            mesh_of[term.label] = code
+            for synonym in term.synonyms:
+                if synonym.scope == "EXACT":
+                    mesh_of.setdefault(synonym.text, code)
+    for local, label in mesh:
+        mesh_of[f"MESH:{local}"] = (local, label)
     shuffler = random.Random(20260731)  # which names are popular is fixed, not per seed
     shuffler.shuffle(names)
     mesh_names = [f"MESH:{local}" for local, _ in mesh[: len(mesh) // 10]]
@@ -358,7 +389,29 @@ def vocabulary_of(index: TermIndex) -> Vocabulary:
         condition_weights=list(itertools.accumulate(weights)),
         mesh=mesh,
         cell_types=[*CELL_PREFERRED * 20, *cells],
+        mesh_of=mesh_of,
     )
+
+
+def _nearest_mesh(
+    index: TermIndex, curie: str, own: Mapping[str, tuple[str, str]]
+) -> tuple[str, str] | None:
+    """The MeSH descriptor of the term, else of its nearest ancestor (breadth first)."""
+    seen = {curie}
+    level = [curie]
+    while level:
+        for each in level:
+            if each in own:
+                return own[each]
+        following = []
+        for each in level:
+            term = index.get(each)
+            for parent in term.parents if term else ():
+                if parent not in seen:
+                    seen.add(parent)
+                    following.append(parent)
+        level = sorted(following)
+    return None
 
 
 class StudyMaker:
@@ -384,17 +437,18 @@ class StudyMaker:
         """0..high, most often small (geometric-like)."""
         return min(high, int(self.r.expovariate(1 / scale)))
 
-    def _condition(self) -> str:
+    def _condition(self) -> tuple[str, str]:
+        """A condition as a record writes it, and the DOID name it was made from."""
         cum = self.v.condition_weights
         name = self.v.conditions[bisect.bisect(cum, self.r.random() * cum[-1])]
         roll = self.r.random()
         if roll < 0.08:
-            return name.title()
+            return name.title(), name
         if roll < 0.11:
-            return name + "s"
+            return name + "s", name
         if roll < 0.13:
-            return f"{name}, {self.r.choice(['Adult', 'Childhood', 'Recurrent'])}"
-        return name
+            return f"{name}, {self.r.choice(['Adult', 'Childhood', 'Recurrent'])}", name
+        return name, name
 
     def _words(self, n: int) -> str:
         r = self.r
@@ -466,9 +520,8 @@ class StudyMaker:
     def study(self, nct: str) -> dict[str, Any]:
         r = self.r
         observational = r.random() < 0.22
-        conditions = list(
-            dict.fromkeys(self._condition() for _ in range(r.choice([1, 1, 1, 2, 2, 3, 4, 5])))
-        )
+        drawn = dict(self._condition() for _ in range(r.choice([1, 1, 1, 2, 2, 3, 4, 5])))
+        conditions = list(drawn)
         title_core = conditions[0]
         ident: dict[str, Any] = {
             "nctId": nct,
@@ -504,6 +557,13 @@ class StudyMaker:
             status["primaryCompletionDateStruct"] = self._date(end_year)
         if r.random() < 0.92:
             status["completionDateStruct"] = self._date(min(end_year + r.randint(0, 1), 2035))
+        first_posted = dt.date(min(max(start_year, 2000), 2026), 1, 1) + dt.timedelta(
+            days=r.randint(0, 300)
+        )
+        updated = min(first_posted + dt.timedelta(days=int(r.expovariate(1 / 900))), LAST_DAY)
+        status["studyFirstPostDateStruct"] = {"date": first_posted.isoformat(), "type": "ACTUAL"}
+        status["lastUpdatePostDateStruct"] = {"date": updated.isoformat(), "type": "ACTUAL"}
+        status["statusVerifiedDate"] = updated.isoformat()[:7]
         lead = {"name": r.choice(ORGS), "class": self._pick(self._classes)}
         collaborators = [
             {"name": r.choice(ORGS), "class": self._pick(self._classes)}
@@ -608,11 +668,11 @@ class StudyMaker:
                 ]
             }
         study: dict[str, Any] = {"protocolSection": protocol}
-        if self.v.mesh and r.random() < 0.8:
-            meshes = [
-                {"id": local, "term": term}
-                for local, term in r.sample(self.v.mesh, r.randint(1, 3))
-            ]
+        codes = [self.v.mesh_of[name] for name in drawn.values() if name in self.v.mesh_of]
+        if codes and self.v.mesh and r.random() < MISCODED:  # one condition coded wrongly
+            codes[r.randrange(len(codes))] = r.choice(self.v.mesh)
+        if codes and r.random() < 0.9:  # some studies are left without a MeSH coding
+            meshes = [{"id": local, "term": term} for local, term in dict.fromkeys(codes)]
             study["derivedSection"] = {"conditionBrowseModule": {"meshes": meshes}}
         return study
 
@@ -653,10 +713,11 @@ def cached_file(
 ) -> Path:
     """``trials`` studies as JSON Lines in ``folder``, generated on first use, then reused.
 
-    The name says what is in it (count, seed, first position, ``tag`` for another vocabulary);
+    The name says what is in it (count, seed, first position, ``tag`` for another vocabulary,
+    and this generator's :data:`VERSION`, so a changed generator never reuses old studies);
     the file appears only when complete, so an interrupted run never leaves a short one.
     """
-    path = folder / f"studies-{trials}-seed{seed}-from{start}{tag}.jsonl"
+    path = folder / f"studies-{trials}-seed{seed}-from{start}{tag}-g{VERSION}.jsonl"
     if path.exists():
         return path
     began = time.perf_counter()

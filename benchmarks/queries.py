@@ -113,6 +113,15 @@ def _tag(ontologies: Sequence[Path]) -> str:
     return "-" + hashlib.sha256(names.encode()).hexdigest()[:8]
 
 
+def _kg_version() -> str:
+    """A digest of what decides a store's contents: the kg package and the vocabulary."""
+    digest = hashlib.sha256()
+    for path in sorted([*(PROJECT / "kg").rglob("*.py"), *(PROJECT / "ontologies").glob("*.ttl")]):
+        digest.update(path.relative_to(PROJECT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def studies_file(
     workdir: Path, trials: int, seed: int, ontologies: Sequence[Path] = DEFAULT_ONTOLOGIES
 ) -> Path:
@@ -133,9 +142,13 @@ def store_dir(
     """A store of ``trials`` studies and the ontologies, built once into ``workdir``.
 
     Built as ``trialkg build`` builds (:func:`kg.pipeline.build`), which moves the store into
-    place only when it is complete, so a store found there is whole.
+    place only when it is complete, so a store found there is whole. The name carries the
+    generator's version and a digest of trialkg's code and vocabulary, so a store built by
+    other code is never reused.
     """
-    path = workdir / f"queries-store-{trials}-seed{seed}{_tag(ontologies)}"
+    path = workdir / (
+        f"queries-store-{trials}-seed{seed}{_tag(ontologies)}-g{generate.VERSION}-k{_kg_version()}"
+    )
     if path.exists():
         return path
     studies = studies_file(workdir, trials, seed, ontologies)
