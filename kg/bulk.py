@@ -62,7 +62,7 @@ class BulkSettings:
     batch_lines: int = 200
     #: N-Quads bytes collected before one call of the bulk loader. Oxigraph's own cost per quad
     #: depends on it, and not monotonically: ``benchmarks/ingest.py --slices 1,4,16,64`` loaded
-    #: 100,000 trials with 151, 109, 113 and 138 CPU seconds (134 MiB of memory at 4 MB).
+    #: 100,000 trials with 170, 120, 141 and 157 CPU seconds (140 MiB of memory at 4 MB).
     load_bytes: int = 4 * 1024 * 1024
     #: Input size from which worker processes pay off.
     parallel_from_bytes: int = 4 * 1024 * 1024
