@@ -16,6 +16,8 @@ from types import ModuleType
 import httpx
 import pytest
 
+from kg.ontology.terms import TermIndex
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 SEED = PROJECT / "seeds" / "hpscreg-48.txt"
@@ -52,6 +54,24 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def seed_path() -> Path:
     return SEED
+
+
+@pytest.fixture(scope="session")
+def index() -> TermIndex:
+    """The full DOID (NCIt subset, 2026) and CL (editors' file, 2026) releases, indexed once."""
+    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+
+
+@pytest.fixture(scope="session")
+def generate() -> ModuleType:
+    """benchmarks/generate.py, the synthetic study generator."""
+    return load_benchmark("generate")
+
+
+@pytest.fixture(scope="session")
+def vocabulary(generate: ModuleType, index: TermIndex) -> object:
+    """The generator's vocabulary drawn from :func:`index`."""
+    return generate.vocabulary_of(index)
 
 
 _real_connect = socket.socket.connect

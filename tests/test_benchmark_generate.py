@@ -14,23 +14,6 @@ import pytest
 from kg.ontology.terms import TermIndex
 from kg.readers import read_trials
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, load_benchmark
-
-
-@pytest.fixture(scope="module")
-def generate() -> ModuleType:
-    return load_benchmark("generate")
-
-
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
-
-
-@pytest.fixture(scope="module")
-def vocabulary(generate: ModuleType, index: TermIndex) -> Any:
-    return generate.vocabulary_of(index)
-
 
 @pytest.fixture(scope="module")
 def studies(generate: ModuleType, vocabulary: Any) -> list[dict[str, Any]]:

@@ -17,24 +17,9 @@ from kg.ontology.terms import TermIndex
 from kg.pipeline import LoadReport, bulk_build_records, load_records
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED, load_benchmark
+from conftest import SEED
 
 LOADED_AT = datetime(2026, 11, 25, 8, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def generate() -> ModuleType:
-    return load_benchmark("generate")
-
-
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
-
-
-@pytest.fixture(scope="module")
-def vocabulary(generate: ModuleType, index: TermIndex) -> object:
-    return generate.vocabulary_of(index)
 
 
 def _lines(generate: ModuleType, vocabulary: object, n: int, seed: int, start: int = 0) -> str:

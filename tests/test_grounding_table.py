@@ -11,8 +11,6 @@ from kg.grounding import CONFIDENCE, ground_mention
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026
-
 C, X = MentionKind.CONDITION, MentionKind.CELL_TYPE
 
 # (kind, mention, reference the record gives, expected term, expected method)
@@ -85,11 +83,6 @@ TABLE = [
     (C, "mesenchymal stem cell", None, None, "none"),
     (X, "primary ovarian insufficiency", None, None, "none"),
 ]
-
-
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from kg.errors import RecordError
 from kg.grounding import Grounder
 from kg.mappings import iter_mappings, read_overrides, review, write_sssom
 from kg.model import Condition, MentionKind
-from kg.ontology.terms import TermIndex
 from kg.pipeline import build
 from kg.store import Store
 
@@ -25,11 +24,6 @@ from conftest import (
     PRIMARY_OVARIAN_INSUFFICIENCY,
     SEED,
 )
-
-
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,6 @@ from kg.store import Store
 from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
 
 
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
-
-
 @pytest.fixture
 def records(tmp_path: Path) -> list[Path]:
     """Three records: the seed, a broken one, and a second good one made from the seed."""

@@ -10,14 +10,9 @@ from kg.model import Phase
 from kg.ontology.terms import TermIndex
 from kg.readers.hpscreg import parse_record
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+from conftest import SEED
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def index() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
 
 
 def parse(text: str, record: str = "100"):
