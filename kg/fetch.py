@@ -271,6 +271,8 @@ def fetch_studies(
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}; found {page_size}")
+    if limit is not None:
+        page_size = min(page_size, limit)  # no larger pages than the studies wanted
     url = api.rstrip("/") + "/studies"
     params = {"format": "json", "pageSize": str(page_size), **query.params()}
     part, state_path = _part_paths(out)

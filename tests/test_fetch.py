@@ -187,6 +187,9 @@ def test_limit_stops_inside_a_page(tmp_path: Path, api: FakeAPI) -> None:
     report = _fetch(out, api, limit=7)
     assert _ids(out) == [f"NCT9{i:07d}" for i in range(7)]
     assert (report.studies, report.pages) == (7, 2)
+    api.requests.clear()
+    report = _fetch(tmp_path / "three.jsonl", api, limit=3, page_size=1000)
+    assert report.studies == 3 and api.requests[0]["pageSize"] == "3"
 
 
 def test_failures_that_pass_are_retried_honouring_retry_after(tmp_path: Path, api: FakeAPI) -> None:
