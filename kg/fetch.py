@@ -101,8 +101,8 @@ class _State:
     """The saved progress of a download: enough to carry on after the last whole page."""
 
     url: str
+    #: The API parameters of every page (page size included).
     params: dict[str, str]
-    page_size: int
     limit: int | None
     next_token: str | None = None
     studies: int = 0
@@ -112,12 +112,7 @@ class _State:
     size: int = 0
 
     def same_request(self, other: _State) -> bool:
-        return (self.url, self.params, self.page_size, self.limit) == (
-            other.url,
-            other.params,
-            other.page_size,
-            other.limit,
-        )
+        return (self.url, self.params, self.limit) == (other.url, other.params, other.limit)
 
 
 def _user_agent() -> str:
@@ -213,10 +208,12 @@ class _Pages:
                 if response.status_code in _TRANSIENT:
                     problem = f"HTTP {response.status_code}: {_message(response)}"
                 elif response.is_error:
+                    # a saved cursor the API no longer knows: say how to start over
+                    stale = " (run again with --restart to start over)" if token else ""
                     raise FetchError(
                         str(response.url),
                         f"{where}: HTTP {response.status_code} {response.reason_phrase}: "
-                        f"{_message(response)}",
+                        f"{_message(response)}{stale}",
                     )
                 else:
                     try:
@@ -276,7 +273,7 @@ def fetch_studies(
     url = api.rstrip("/") + "/studies"
     params = {"format": "json", "pageSize": str(page_size), **query.params()}
     part, state_path = _part_paths(out)
-    fresh = _State(url=url, params=params, page_size=page_size, limit=limit)
+    fresh = _State(url=url, params=params, limit=limit)
     saved = None if restart else _load_state(state_path)
     resumed = saved is not None and saved.same_request(fresh) and part.exists()
     if saved is not None and not resumed:

@@ -218,6 +218,23 @@ def test_a_refusal_names_the_url_the_page_and_the_api_message(tmp_path: Path, ap
     assert not out.exists()
 
 
+def test_a_cursor_the_api_refuses_says_to_restart(tmp_path: Path, api: FakeAPI) -> None:
+    api.broken_offset = 10
+    out = tmp_path / "all.jsonl"
+    with pytest.raises(FetchError):
+        _fetch(out, api, tries=1)
+    api.broken_offset = None
+    api.faults = [(400, b"Invalid pageToken", {"Content-Type": "text/plain"})]
+    with pytest.raises(
+        FetchError,
+        match=r"page 3 \(pageToken .*\): HTTP 400 Bad Request: "
+        r"Invalid pageToken \(run again with --restart to start over\)",
+    ):
+        _fetch(out, api)
+    report = _fetch(out, api, restart=True)
+    assert report.studies == 23 and not report.resumed
+
+
 def test_an_answer_without_studies_is_refused(tmp_path: Path, api: FakeAPI) -> None:
     api.faults = [(200, b'{"error": "gone"}', {"Content-Type": "application/json"})]
     with pytest.raises(FetchError, match=r"page 1: expected a JSON object with a 'studies' array"):
