@@ -45,7 +45,7 @@ from kg.server.sparql import (
     run_query,
     serialise_solutions,
 )
-from kg.store import QuadStore
+from kg.store import QuadStore, Store
 
 __all__ = ["ServerConfig", "create_app"]
 
@@ -79,7 +79,10 @@ def create_app(store: QuadStore, config: ServerConfig = ServerConfig()) -> Starl
     """The ASGI application over ``store`` (opened read-only unless updates are allowed)."""
     index = TermIndex.from_store(store, base=config.base)
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
-    site = views.Site(store, index, config.base)
+    # A store on disk changes only through this server while it serves it (writing to a store
+    # another process reads is not supported), so what its pages count can be kept until the
+    # server writes; others may write to a remote store at any time.
+    site = views.Site(store, index, config.base, remember=isinstance(store, Store))
 
     def origin(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -146,6 +149,8 @@ def create_app(store: QuadStore, config: ServerConfig = ServerConfig()) -> Starl
                 return error(400, str(exc))
             except StoreError as exc:
                 return error(403, str(exc))
+            finally:
+                site.forget()
             return Response(status_code=204)
         if not query:
             return error(400, "missing query: pass query= or POST a query")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,20 +43,24 @@ _LINKED_UNDER = """
   ?trial trialkg:condition|(trialkg:intervention/trialkg:cellType) ?linked .
 """
 _TRIALS_UNDER_COUNT = f"SELECT (COUNT(DISTINCT ?trial) AS ?trials) WHERE {{ {_LINKED_UNDER} }}"
-# One page of them by identifier. Oxigraph looks a trial's identifier up once per trial (about
+# The trials by identifier. Oxigraph looks a trial's identifier up once per trial (about
 # 6 us each); above a few thousand trials reading every identifier once and joining on them
 # (the subquery) is cheaper: 155 ms instead of 810 ms for a page of the 61,000 trials under
 # "cancer" in the 100,000-trial benchmark store.
 _IDENTIFIER_LOOKUP = "?trial dcterms:identifier ?id ."
 _IDENTIFIER_JOIN = "{ SELECT ?trial ?id WHERE { ?trial dcterms:identifier ?id } }"
 _LOOKUP_UP_TO = 5_000
-_TRIALS_UNDER_PAGE = (
-    "SELECT DISTINCT ?trial ?id WHERE {{ {linked} {identifier} }} "
-    "ORDER BY ?id LIMIT {limit} OFFSET {offset}"
-)
-_WITH_TITLES = (
-    "SELECT ?trial ?id ?title WHERE {{ {{ {page} }} OPTIONAL {{ ?trial dcterms:title ?title }} }}"
-)
+# Their identifiers (an identifier is the trial's key; short, so Oxigraph keeps it inline and
+# reading it is cheap, unlike an IRI).
+_IDS_UNDER = "SELECT DISTINCT ?id WHERE {{ {linked} {identifier} }}"
+# The trials of one page, with their titles.
+_ABOUT = """
+SELECT ?trial ?id ?title WHERE {{
+  VALUES ?id {{ {ids} }}
+  ?trial dcterms:identifier ?id ; a obo:OBI_0003699 .
+  OPTIONAL {{ ?trial dcterms:title ?title }}
+}}
+"""
 # What the trials of a page link to; the server keeps the links below the term (by its index:
 # asking the store to walk the hierarchy again would walk down from the term once more).
 _LINKS_OF = """
@@ -67,6 +71,8 @@ SELECT ?trial ?linked WHERE {{
 """
 #: Trials a term page lists at a time.
 TERM_PAGE_SIZE = 100
+#: The most trials a :class:`Site` keeps ranked in memory, over all terms (about 60 bytes each).
+RANKED_TRIALS_KEPT = 1_000_000
 
 
 def _t(
@@ -97,12 +103,32 @@ class TrialPage:
 
 
 class Site:
-    """Reads what the server shows from one store and its term index."""
+    """Reads what the server shows from one store and its term index.
 
-    def __init__(self, store: QuadStore, index: TermIndex, base: str) -> None:
+    With ``remember`` (for a store only this process can change), a term's trial count, and
+    for a term with many trials its trials in page order, are read once and kept: a term
+    page of the root of DOID lists every trial, which costs the store a count and a sort of
+    them all on each request otherwise. :meth:`forget` drops them after a write.
+    """
+
+    def __init__(
+        self, store: QuadStore, index: TermIndex, base: str, *, remember: bool = False
+    ) -> None:
         self.store = store
         self.index = index
         self.base = base
+        self.remember = remember
+        self._counts: dict[str, int] = {}
+        # Least recently used first; at most RANKED_TRIALS_KEPT trials in all.
+        self._ranked: OrderedDict[str, list[str]] = OrderedDict()
+        # Counts up at each forget(), so what a request read before a write is not kept after it.
+        self._generation = 0
+
+    def forget(self) -> None:
+        """Drop the counts and rankings kept so far (the store has changed)."""
+        self._generation += 1
+        self._counts.clear()
+        self._ranked.clear()
 
     # -- trials -------------------------------------------------------------------------------
 
@@ -216,11 +242,45 @@ class Site:
 
     def count_trials_under(self, curie: str) -> int:
         """How many trials link to a term or any term below it."""
+        if curie in self._counts:
+            return self._counts[curie]
+        generation = self._generation
         # Bound in a VALUES block, so the walk starts from the term (see kg.queries).
         text = bind_values(_TRIALS_UNDER_COUNT, {"term": OBO.term(curie)})
         rows = self.store.query(text, prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
-        return sum(int(row["trials"].value) for row in rows)
+        count = sum(int(row["trials"].value) for row in rows)
+        if self.remember and generation == self._generation:
+            self._counts[curie] = count
+        return count
+
+    def _ids_under(self, curie: str, *, offset: int, limit: int, total: int) -> list[str]:
+        """``limit`` identifiers of the trials at or below a term, from ``offset`` on, in order."""
+        if curie in self._ranked:
+            self._ranked.move_to_end(curie)
+            return self._ranked[curie][offset : offset + limit]
+        # Keep a ranking only when it saves much and fits: reading it whole costs about what
+        # one page costs without it.
+        keep = self.remember and _LOOKUP_UP_TO < total <= RANKED_TRIALS_KEPT
+        generation = self._generation
+        identifier = _IDENTIFIER_LOOKUP if total <= _LOOKUP_UP_TO else _IDENTIFIER_JOIN
+        text = _IDS_UNDER.format(linked=_LINKED_UNDER, identifier=identifier)
+        if not keep:
+            text += f" ORDER BY ?id LIMIT {int(limit)} OFFSET {int(offset)}"
+        # Bound inside the subquery, whose walk the term starts.
+        rows = self.store.query(bind_values(text, {"term": OBO.term(curie)}), prefixes=PREFIXES)
+        assert isinstance(rows, ox.QuerySolutions)
+        ids = [row["id"].value for row in rows]
+        if not keep:
+            return ids
+        # Sorted here: by code point, as ORDER BY sorts plain literals, but faster.
+        ids.sort()
+        if generation == self._generation:
+            self._ranked[curie] = ids
+            kept = sum(len(ranked) for ranked in self._ranked.values())
+            while kept > RANKED_TRIALS_KEPT:
+                kept -= len(self._ranked.popitem(last=False)[1])
+        return ids[offset : offset + limit]
 
     def trials_under(
         self,
@@ -239,13 +299,10 @@ class Site:
             total = self.count_trials_under(curie)
         if offset >= total or limit <= 0:
             return []
-        term = OBO.term(curie)
-        identifier = _IDENTIFIER_LOOKUP if total <= _LOOKUP_UP_TO else _IDENTIFIER_JOIN
-        page = _TRIALS_UNDER_PAGE.format(
-            linked=_LINKED_UNDER, identifier=identifier, limit=int(limit), offset=int(offset)
-        )
-        # Bound inside the subquery, whose walk the term starts.
-        text = _WITH_TITLES.format(page=bind_values(page, {"term": term}))
+        ids = self._ids_under(curie, offset=offset, limit=limit, total=total)
+        if not ids:
+            return []
+        text = _ABOUT.format(ids=" ".join(str(ox.Literal(i)) for i in ids))  # N-Triples
         rows = self.store.query(text, prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
         found: dict[ox.NamedNode, dict[str, str]] = {}

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from starlette.testclient import TestClient
 
-from kg.ids import to_curie
+from kg.ids import DEFAULT_BASE_IRI, to_curie
+from kg.ontology.terms import TermIndex
 from kg.pipeline import build
 from kg.rdf.vocab import PREFIXES
-from kg.server import create_app, views
+from kg.server import ServerConfig, create_app, views
 from kg.sparql_text import bind_values
 from kg.store import Store
 
@@ -119,8 +121,77 @@ def test_both_plans_give_the_same_page(
     monkeypatch.setattr(views, "TERM_PAGE_SIZE", 9)
     looked_up = client.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
     monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)  # join on every identifier instead
-    joined = client.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
+    fresh = TestClient(create_app(Store.open_read_only(store_path)))
+    joined = fresh.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
     assert joined == looked_up and len(joined) == 9
+
+
+@pytest.mark.parametrize("curie", ["DOID:4", "DOID:162"])
+def test_a_kept_ranking_pages_as_the_store_does(
+    store_path: Path, curie: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rankings are kept above _LOOKUP_UP_TO trials: every term here, with 0.
+    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
+    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 25)
+    store = Store.open_read_only(store_path)
+    site = views.Site(store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True)
+    listed: list[str] = []
+    for page in range(1, 100):
+        listing = site.term_listing(curie, page)
+        if listing is None:
+            break
+        listed += [t["id"] for t in listing["trials"]]
+        assert list(site._ranked) == [curie]  # read once, on the first page
+    assert listed == _expected(store_path, curie)
+
+    site.forget()
+    assert not site._ranked and not site._counts
+
+
+def test_rankings_kept_stay_within_their_bound(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
+    store = Store.open_read_only(store_path)
+    site = views.Site(store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True)
+    every, cancer = len(_expected(store_path, "DOID:4")), len(_expected(store_path, "DOID:162"))
+    monkeypatch.setattr(views, "RANKED_TRIALS_KEPT", every + cancer - 1)
+
+    first = site.term_listing("DOID:4", 2)
+    site.term_listing("DOID:162", 1)  # both do not fit: the least recently used goes
+
+    assert list(site._ranked) == ["DOID:162"]
+    assert site.term_listing("DOID:4", 2) == first
+    assert list(site._ranked) == ["DOID:4"]
+    # A term with more trials than the bound is paged by the store each time, never kept.
+    monkeypatch.setattr(views, "RANKED_TRIALS_KEPT", every - 1)
+    site.forget()
+    assert site.term_listing("DOID:4", 2) == first
+    assert not site._ranked
+
+
+def test_an_update_through_the_server_drops_what_was_kept(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
+    shutil.copytree(store_path, tmp_path / "store")
+    store = Store.open(tmp_path / "store")
+    client = TestClient(create_app(store, ServerConfig(allow_update=True)))
+    before = client.get("/term/DOID:4?page=2", headers=JSON).json()
+    removed = before["trials"][0]["key"]
+
+    response = client.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH ?g {{ <https://w3id.org/trialkg/trial/{removed}> "
+        "<https://w3id.org/trialkg/vocab#condition> ?c } }",
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 204, response.text
+
+    after = client.get("/term/DOID:4?page=2", headers=JSON).json()
+    assert after["total"] == before["total"] - 1
+    assert removed not in [t["key"] for t in after["trials"]]
+    assert after["trials"][0] == before["trials"][1]
 
 
 def test_each_trial_says_which_term_below_links_it(client: TestClient, store_path: Path) -> None:
