@@ -71,7 +71,7 @@ SELECT ?trial ?linked WHERE {{
 """
 #: Trials a term page lists at a time.
 TERM_PAGE_SIZE = 100
-#: The most trials a :class:`Site` keeps ranked in memory, over all terms (about 60 bytes each).
+#: The most trials a :class:`Site` keeps ranked in memory, over all terms (about 70 bytes each).
 RANKED_TRIALS_KEPT = 1_000_000
 
 
