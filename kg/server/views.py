@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -123,12 +124,14 @@ class Site:
         self._ranked: OrderedDict[str, list[str]] = OrderedDict()
         # Counts up at each forget(), so what a request read before a write is not kept after it.
         self._generation = 0
+        self._lock = threading.Lock()  # requests run in threads
 
     def forget(self) -> None:
         """Drop the counts and rankings kept so far (the store has changed)."""
-        self._generation += 1
-        self._counts.clear()
-        self._ranked.clear()
+        with self._lock:
+            self._generation += 1
+            self._counts.clear()
+            self._ranked.clear()
 
     # -- trials -------------------------------------------------------------------------------
 
@@ -242,32 +245,37 @@ class Site:
 
     def count_trials_under(self, curie: str) -> int:
         """How many trials link to a term or any term below it."""
-        if curie in self._counts:
-            return self._counts[curie]
-        generation = self._generation
+        with self._lock:
+            if curie in self._counts:
+                return self._counts[curie]
+            generation = self._generation
         # Bound in a VALUES block, so the walk starts from the term (see kg.queries).
         text = bind_values(_TRIALS_UNDER_COUNT, {"term": OBO.term(curie)})
         rows = self.store.query(text, prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
         count = sum(int(row["trials"].value) for row in rows)
-        if self.remember and generation == self._generation:
-            self._counts[curie] = count
+        with self._lock:
+            if self.remember and generation == self._generation:
+                self._counts[curie] = count
         return count
 
     def _ids_under(self, curie: str, *, offset: int, limit: int, total: int) -> list[str]:
         """``limit`` identifiers of the trials at or below a term, from ``offset`` on, in order."""
-        if curie in self._ranked:
-            self._ranked.move_to_end(curie)
-            return self._ranked[curie][offset : offset + limit]
+        with self._lock:
+            ranked = self._ranked.get(curie)
+            if ranked is not None:
+                self._ranked.move_to_end(curie)
+            generation = self._generation
+        if ranked is not None:
+            return ranked[offset : offset + limit]
         # Keep a ranking only when it saves much and fits: reading it whole costs about what
         # one page costs without it.
         keep = self.remember and _LOOKUP_UP_TO < total <= RANKED_TRIALS_KEPT
-        generation = self._generation
         identifier = _IDENTIFIER_LOOKUP if total <= _LOOKUP_UP_TO else _IDENTIFIER_JOIN
         text = _IDS_UNDER.format(linked=_LINKED_UNDER, identifier=identifier)
         if not keep:
             text += f" ORDER BY ?id LIMIT {int(limit)} OFFSET {int(offset)}"
-        # Bound inside the subquery, whose walk the term starts.
+        # Bound in a VALUES block, so the walk starts from the term.
         rows = self.store.query(bind_values(text, {"term": OBO.term(curie)}), prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
         ids = [row["id"].value for row in rows]
@@ -275,11 +283,12 @@ class Site:
             return ids
         # Sorted here: by code point, as ORDER BY sorts plain literals, but faster.
         ids.sort()
-        if generation == self._generation:
-            self._ranked[curie] = ids
-            kept = sum(len(ranked) for ranked in self._ranked.values())
-            while kept > RANKED_TRIALS_KEPT:
-                kept -= len(self._ranked.popitem(last=False)[1])
+        with self._lock:
+            if generation == self._generation:
+                self._ranked[curie] = ids
+                kept = sum(len(ranked) for ranked in self._ranked.values())
+                while kept > RANKED_TRIALS_KEPT:
+                    kept -= len(self._ranked.popitem(last=False)[1])
         return ids[offset : offset + limit]
 
     def trials_under(
