@@ -179,7 +179,8 @@ def test_the_server_serves_a_remote_store(remote_url: str) -> None:
             "/sparql", params={"query": "SELECT ?id WHERE { ?t trialkg:nctId ?id }"}
         )
         assert [b["id"]["value"] for b in answer.json()["results"]["bindings"]] == [SEED_ID]
-        assert client.get("/term/DOID:1100").status_code == 200
+        listing = client.get("/term/DOID:1100", headers={"Accept": "application/json"}).json()
+        assert [t["id"] for t in listing["trials"]] == [SEED_ID] and listing["total"] == 1
         assert client.get("/health").json()["quads"] == len(store)
     finally:
         store.close()
