@@ -141,6 +141,14 @@ def _fetch(out: Path, api: FakeAPI, **kwargs: Any) -> Any:
     return fetch_studies(out, api=api.url, pause=0, **kwargs)
 
 
+def _interrupt(out: Path, api: FakeAPI) -> None:
+    """A download into ``out`` that stops at page 3 (two whole pages saved); the API then mends."""
+    api.broken_offset = 10
+    with pytest.raises(FetchError):
+        _fetch(out, api, tries=1)
+    api.broken_offset = None
+
+
 def test_every_page_is_followed_and_each_study_is_one_line(tmp_path: Path, api: FakeAPI) -> None:
     out = tmp_path / "all.jsonl"
     report = _fetch(out, api)
@@ -219,11 +227,8 @@ def test_a_refusal_names_the_url_the_page_and_the_api_message(tmp_path: Path, ap
 
 
 def test_a_cursor_the_api_refuses_says_to_restart(tmp_path: Path, api: FakeAPI) -> None:
-    api.broken_offset = 10
     out = tmp_path / "all.jsonl"
-    with pytest.raises(FetchError):
-        _fetch(out, api, tries=1)
-    api.broken_offset = None
+    _interrupt(out, api)
     api.faults = [(400, b"Invalid pageToken", {"Content-Type": "text/plain"})]
     with pytest.raises(
         FetchError,
@@ -273,20 +278,14 @@ def test_an_interrupted_download_carries_on_and_ends_as_a_whole_one(
 
 
 def test_another_query_or_restart_starts_over(tmp_path: Path, api: FakeAPI) -> None:
-    api.broken_offset = 10
     out = tmp_path / "all.jsonl"
-    with pytest.raises(FetchError):
-        _fetch(out, api, tries=1)
-    api.broken_offset = None
+    _interrupt(out, api)
     api.requests.clear()
     report = _fetch(out, api, query=StudyQuery(updated_since=dt.date(2026, 1, 1)))
     assert not report.resumed and "pageToken" not in api.requests[0]
     assert report.studies == 23
 
-    api.broken_offset = 10
-    with pytest.raises(FetchError):
-        _fetch(out, api, tries=1)
-    api.broken_offset = None
+    _interrupt(out, api)
     api.requests.clear()
     report = _fetch(out, api, restart=True)
     assert not report.resumed and "pageToken" not in api.requests[0]
