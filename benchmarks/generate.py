@@ -4,7 +4,10 @@ Each study has the public v2 ``protocolSection`` / ``derivedSection`` structure,
 distributions like the registry's: many studies without phases or with phase NA, one to five
 conditions, one to four interventions, arms, a few collaborators, locations skewed towards few,
 and optional modules missing now and then. Conditions are real DOID labels, exact synonyms and
-MeSH cross-references, with a popular few much more frequent than the rest; cell-product
+MeSH cross-references, with a popular few much more frequent than the rest; about a fifth of
+the studies are on cancer (``CANCER_SHARE``), the rest on other diseases, all of a study's
+conditions on one side (the DOID subset the conditions come from is two fifths cancer, so
+drawing each condition from all of it would put most studies under "cancer"); cell-product
 interventions are built from real CL labels. The registry's MeSH coding of a study
 (``derivedSection.conditionBrowseModule``) follows its conditions, as NLM's indexing does: each
 condition's own MeSH descriptor, else that of its nearest DOID ancestor that has one; and in
@@ -49,6 +52,12 @@ CL_FILE = ONTOLOGIES / "cl" / "cl-edit-2026-08-19.owl"
 LAST_DAY = dt.date(2026, 11, 25)
 #: Share of studies in which one condition's MeSH descriptor is replaced by an unrelated one.
 MISCODED = 0.05
+#: Share of studies on cancer: oncology was 21.8% of the 40,970 interventional studies
+#: registered on ClinicalTrials.gov from October 2007 to September 2010, the largest area
+#: (Hirsch et al., JAMA Internal Medicine 2013;173(11):972-979).
+CANCER_SHARE = 0.22
+#: The DOID class whose subclasses are the cancer side of the conditions.
+CANCER = "DOID:162"
 #: Changes whenever this file does: cached study files carry it in their names.
 VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
 
@@ -318,11 +327,27 @@ MARKDOWN_BITS = ["\\>", "\\<", "\\(", "\\)", "\\_", "\\*", "\\[", "\\]", "\\#", 
 
 
 @dataclass(frozen=True)
-class Vocabulary:
-    """What studies are made of: condition names (popular first), MeSH pairs, cell types."""
+class Pool:
+    """Condition names, popular first, drawn with Zipf-like weights."""
 
-    conditions: Sequence[str]
-    condition_weights: Sequence[float]
+    names: Sequence[str]
+    cumulative: Sequence[float]
+
+    @classmethod
+    def of(cls, names: Sequence[str]) -> Pool:
+        weights = (1.0 / (rank + 10) for rank in range(len(names)))
+        return cls(names, list(itertools.accumulate(weights)))
+
+    def draw(self, r: random.Random) -> str:
+        return self.names[bisect.bisect(self.cumulative, r.random() * self.cumulative[-1])]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What studies are made of: condition names (cancer and the rest), MeSH pairs, cell types."""
+
+    cancer: Pool
+    other: Pool
     mesh: Sequence[tuple[str, str]]
     cell_types: Sequence[str]
     #: A condition name's MeSH descriptor (id, heading): its term's, else its nearest
@@ -347,7 +372,9 @@ def load_vocabulary(doid: Path = DOID_FILE, cl: Path = CL_FILE) -> Vocabulary:
 
 def vocabulary_of(index: TermIndex) -> Vocabulary:
     """The vocabulary of an index holding DOID and CL (terms of other prefixes are ignored)."""
-    names: list[str] = []
+    cancer = (index.descendants(CANCER) | {CANCER}) if CANCER in index else set()
+    names: tuple[list[str], list[str]] = ([], [])  # (cancer, other), then MeSH CURIEs beside
+    mesh_names: tuple[list[str], list[str]] = ([], [])
     mesh: list[tuple[str, str]] = []
     own: dict[str, tuple[str, str]] = {}  # DOID curie -> its first MeSH descriptor
     live = []
@@ -355,11 +382,14 @@ def vocabulary_of(index: TermIndex) -> Vocabulary:
         if term.obsolete or not term.label or not term.curie.startswith("DOID:"):
             continue
         live.append(term)
-        names.append(term.label)
-        names.extend(s.text for s in term.synonyms if s.scope == "EXACT")
+        side = 0 if term.curie in cancer else 1
+        names[side].append(term.label)
+        names[side].extend(s.text for s in term.synonyms if s.scope == "EXACT")
         for xref in term.xrefs:
             prefix, _, local = xref.partition(":")
             if prefix.upper() in ("MESH", "MSH") and local:
+                if len(mesh) % 10 == 0:  # a few studies give MeSH CURIEs
+                    mesh_names[side].append(f"MESH:{local}")
                 mesh.append((local, term.label))
                 own.setdefault(term.curie, (local, term.label))
     mesh_of: dict[str, tuple[str, str]] = {}
@@ -373,10 +403,9 @@ def vocabulary_of(index: TermIndex) -> Vocabulary:
     for local, label in mesh:
         mesh_of[f"MESH:{local}"] = (local, label)
     shuffler = random.Random(20260731)  # which names are popular is fixed, not per seed
-    shuffler.shuffle(names)
-    mesh_names = [f"MESH:{local}" for local, _ in mesh[: len(mesh) // 10]]
-    names[len(names) // 3 : len(names) // 3] = mesh_names  # a few studies give MeSH CURIEs
-    weights = [1.0 / (rank + 10) for rank in range(len(names))]  # Zipf-like reuse
+    for side, curies in zip(names, mesh_names, strict=True):
+        shuffler.shuffle(side)
+        side[len(side) // 3 : len(side) // 3] = curies
     cells = sorted(
         {
             t.label
@@ -385,8 +414,8 @@ def vocabulary_of(index: TermIndex) -> Vocabulary:
         }
     )
     return Vocabulary(
-        conditions=names,
-        condition_weights=list(itertools.accumulate(weights)),
+        cancer=Pool.of(names[0]),
+        other=Pool.of(names[1]),
         mesh=mesh,
         cell_types=[*CELL_PREFERRED * 20, *cells],
         mesh_of=mesh_of,
@@ -437,10 +466,9 @@ class StudyMaker:
         """0..high, most often small (geometric-like)."""
         return min(high, int(self.r.expovariate(1 / scale)))
 
-    def _condition(self) -> tuple[str, str]:
+    def _condition(self, pool: Pool) -> tuple[str, str]:
         """A condition as a record writes it, and the DOID name it was made from."""
-        cum = self.v.condition_weights
-        name = self.v.conditions[bisect.bisect(cum, self.r.random() * cum[-1])]
+        name = pool.draw(self.r)
         roll = self.r.random()
         if roll < 0.08:
             return name.title(), name
@@ -520,7 +548,10 @@ class StudyMaker:
     def study(self, nct: str) -> dict[str, Any]:
         r = self.r
         observational = r.random() < 0.22
-        drawn = dict(self._condition() for _ in range(r.choice([1, 1, 1, 2, 2, 3, 4, 5])))
+        pool = self.v.cancer if r.random() < CANCER_SHARE else self.v.other
+        if not pool.names:  # an ontology without cancer (or with nothing else)
+            pool = self.v.other if pool is self.v.cancer else self.v.cancer
+        drawn = dict(self._condition(pool) for _ in range(r.choice([1, 1, 1, 2, 2, 3, 4, 5])))
         conditions = list(drawn)
         title_core = conditions[0]
         ident: dict[str, Any] = {

@@ -43,6 +43,34 @@ def test_every_study_reads_as_a_trial_with_its_last_update(studies: list[dict[st
         assert trial.source.updated.value == updated.isoformat()  # type: ignore[union-attr]
 
 
+def test_about_a_fifth_of_the_studies_are_on_cancer_each_on_one_side(
+    generate: ModuleType, index: TermIndex, studies: list[dict[str, Any]]
+) -> None:
+    """A study's conditions, found again in DOID by label, synonym or MeSH xref, are all
+    cancers or all not; cancer studies are about CANCER_SHARE of all (the registry's share),
+    not the majority that drawing from the cancer-heavy NCIt subset would give."""
+    cancer = index.descendants("DOID:162") | {"DOID:162"}
+    sides = []
+    for study in studies:
+        possible = {True, False}  # a MeSH descriptor may be the xref of terms on both sides
+        for condition in study["protocolSection"]["conditionsModule"]["conditions"]:
+            curies = next(
+                (
+                    c
+                    for base in _bases(condition)
+                    for c in (index.by_label(base), index.by_synonym(base), index.by_xref(base))
+                    if c
+                ),
+                (),
+            )
+            assert curies, condition
+            possible &= {c in cancer for c in curies}
+        assert possible, study["protocolSection"]["conditionsModule"]["conditions"]
+        sides.append(possible == {True})
+    share = sum(sides) / len(sides)
+    assert abs(share - generate.CANCER_SHARE) < 0.03, share
+
+
 def test_mesh_coding_follows_the_conditions_but_for_a_few_miscoded(
     generate: ModuleType, vocabulary: Any, index: TermIndex, studies: list[dict[str, Any]]
 ) -> None:
