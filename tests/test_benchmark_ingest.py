@@ -25,7 +25,7 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out = workdir / "figures.json"
     command = [sys.executable, str(SCRIPT), "--trials", "60", "--rdflib-trials", "25"]
     command += ["--changed", "10", "--workers", "2", "--workdir", str(workdir), "--json", str(out)]
-    command += ["--slices", "0.05,1"]
+    command += ["--slices", "0.05,1", "--repeat", "2"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -75,3 +75,16 @@ def test_slices_load_the_same_quads_as_b(figures: dict) -> None:
     assert all(point["quads"] == figures["b"]["quads"] for point in slices)
     assert all(point["cpu_seconds"] > 0 for point in slices)
     assert "b in slices of 0.05 MB" in figures["stdout"]
+
+
+def test_repeated_rounds_show_the_median_run_and_each_rounds_ratio(figures: dict) -> None:
+    """Two rounds of (a) then (b): each pipeline shows its lower middle (faster) run, and the
+    a/b of both rounds is printed; the slices are loaded in the first round only."""
+    for name in ("a", "b"):
+        runs = figures[name]["extra"]["runs_seconds"]
+        assert len(runs) == 2
+        assert figures[name]["seconds"] == pytest.approx(min(runs), abs=0.01)
+    rounds = figures["a_over_b_rounds"]
+    assert len(rounds) == 2 and all(r > 0 for r in rounds)
+    assert "a/b round by round: " in figures["stdout"]
+    assert figures["stdout"].count("b in slices of 0.05 MB") == 1
