@@ -14,6 +14,8 @@ import pytest
 from kg.ontology.terms import TermIndex
 from kg.readers import read_trials
 
+from conftest import DOID_RARE_2026
+
 
 @pytest.fixture(scope="module")
 def studies(generate: ModuleType, vocabulary: Any) -> list[dict[str, Any]]:
@@ -69,6 +71,18 @@ def test_about_a_fifth_of_the_studies_are_on_cancer_each_on_one_side(
         sides.append(possible == {True})
     share = sum(sides) / len(sides)
     assert abs(share - generate.CANCER_SHARE) < 0.03, share
+
+
+def test_an_ontology_without_cancer_gives_every_study_its_other_conditions(
+    generate: ModuleType,
+) -> None:
+    """DOID's rare-disease slim holds no DOID:162: every study draws from the rest."""
+    rare = TermIndex.from_files(DOID_RARE_2026)
+    assert "DOID:162" not in rare
+    vocabulary = generate.vocabulary_of(rare)
+    assert not vocabulary.cancer.names and vocabulary.other.names
+    studies = list(generate.generate(200, seed=5, vocabulary=vocabulary))
+    assert all(s["protocolSection"]["conditionsModule"]["conditions"] for s in studies)
 
 
 def test_mesh_coding_follows_the_conditions_but_for_a_few_miscoded(
