@@ -46,8 +46,8 @@ _LINKED_UNDER = """
 _TRIALS_UNDER_COUNT = f"SELECT (COUNT(DISTINCT ?trial) AS ?trials) WHERE {{ {_LINKED_UNDER} }}"
 # The trials by identifier. Oxigraph looks a trial's identifier up once per trial (about
 # 6 us each); above a few thousand trials reading every identifier once and joining on them
-# (the subquery) is cheaper: 155 ms instead of 810 ms for a page of the 61,000 trials under
-# "cancer" in the 100,000-trial benchmark store.
+# (the subquery) is cheaper: 155 ms instead of 810 ms for a page of a term with 61,000 trials
+# in a 100,000-trial benchmark store.
 _IDENTIFIER_LOOKUP = "?trial dcterms:identifier ?id ."
 _IDENTIFIER_JOIN = "{ SELECT ?trial ?id WHERE { ?trial dcterms:identifier ?id } }"
 _LOOKUP_UP_TO = 5_000
