@@ -36,7 +36,7 @@ from kg.resources import resource_dir
 from kg.sparql_text import bind_values
 from kg.store import QuadStore, QueryResult
 
-__all__ = ["NamedQuery", "Parameter", "bind", "load_queries", "run_named"]
+__all__ = ["NamedQuery", "Parameter", "bind", "bound_sparql", "load_queries", "run_named"]
 
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*\(([\w\s,]+)\)\s*:\s*(.*)$")
 _EXAMPLE = re.compile(r"^#\s*example:\s*(.*)$")
@@ -175,6 +175,16 @@ def run_named(
 
     :raises QueryError: for a missing required parameter or an unknown one, listing the known.
     """
+    return store.query(bound_sparql(query, params, base=base), prefixes=PREFIXES)
+
+
+def bound_sparql(
+    query: NamedQuery, params: Mapping[str, str], *, base: str = DEFAULT_BASE_IRI
+) -> str:
+    """The named query's text with its parameters bound (see :func:`run_named`).
+
+    :raises QueryError: for a missing required parameter or an unknown one, listing the known.
+    """
     known = {p.name: p for p in query.parameters}
     unknown = sorted(set(params) - set(known))
     if unknown:
@@ -189,4 +199,4 @@ def run_named(
             f"({known[missing[0]].description})"
         )
     terms = {name: bind(known[name], value, base=base) for name, value in params.items()}
-    return store.query(bind_values(query.sparql, terms), prefixes=PREFIXES)
+    return bind_values(query.sparql, terms)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError
 
-__all__ = ["bind_values", "with_prefixes"]
+__all__ = ["bind_values", "counted", "with_prefixes"]
 
 
 _TOKEN = re.compile(
@@ -85,6 +85,33 @@ def bind_values(sparql: str, substitutions: Mapping[str, ox.NamedNode | ox.Liter
     terms = " ".join(str(term) for term in substitutions.values())
     values = f" VALUES ({names}) {{ ({terms}) }} "
     return sparql[: brace + 1] + values + sparql[brace + 1 :]
+
+
+def counted(sparql: str, variable: str = "n") -> str:
+    r"""The SELECT query's solutions counted, not returned: its prologue, then
+    ``SELECT (COUNT(*) AS ?n) WHERE { { the query } }``.
+
+    The engine still evaluates the whole query (its joins, ``DISTINCT``, ``ORDER BY``) but
+    returns one number, so the time it takes is the query's cost without reading any row's
+    values (what ``benchmarks/queries.py`` sets beside a slow query's time).
+
+    >>> print(counted("PREFIX ex: <http://x/>\nSELECT ?s WHERE { ?s a ex:C } ORDER BY ?s # last"))
+    PREFIX ex: <http://x/>
+    SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?s WHERE { ?s a ex:C } ORDER BY ?s # last
+    } }
+
+    :raises QueryError: when the text is not a SELECT query, or for a bad variable name.
+    """
+    if not _VARIABLE.match(variable):
+        raise QueryError(f"cannot count into {variable!r}: not a SPARQL variable name")
+    for match in _TOKEN.finditer(sparql):
+        if match.lastgroup == "word" and match.group().upper() in _FORMS:
+            if match.group().upper() != "SELECT":
+                break
+            start = match.start()
+            head = f"SELECT (COUNT(*) AS ?{variable}) WHERE {{ {{ "
+            return f"{sparql[:start]}{head}{sparql[start:]}\n}} }}"
+    raise QueryError("only a SELECT query's solutions can be counted")
 
 
 def with_prefixes(sparql: str, prefixes: Mapping[str, str]) -> str:

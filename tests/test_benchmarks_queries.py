@@ -71,6 +71,33 @@ def test_parts_choose_what_is_measured(
     assert "unknown part speed" in capsys.readouterr().err
 
 
+def test_cases_over_the_goal_are_counted_too(
+    bench: ModuleType,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench, "GOAL_SECONDS", 0.0)  # every case over the goal
+    out = tmp_path / "figures.json"
+    ontologies = [arg for path in default_ontologies() for arg in ("--ontology", str(path))]
+    argv = ["--trials", "30", "--repeat", "2", "--parts", "queries", *ontologies]
+    assert bench.main([*argv, "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    timed = json.loads(out.read_text(encoding="utf-8"))["oxigraph"]["results"]
+    assert timed and all(len(t["counted_seconds"]) == 2 for t in timed)
+    assert all(t["counted_median"] is not None for t in timed)
+    split = printed.split("\nthe cases over the goal, counted", 1)[1].splitlines()[2:]
+    assert len(split) == len(timed)  # a line for each, with its rows as counted
+    for line, t in zip(split, timed, strict=True):
+        assert line.startswith(t["query"]) and f" {t['rows']:,} " in line, line
+
+
+def test_a_case_within_the_goal_is_not_counted(bench: ModuleType) -> None:
+    fast = bench.Timing("q", {}, "", rows=3, seconds=[0.001])
+    assert bench.count_slow(None, {}, [fast], repeat=1, budget=1.0) == []
+    assert fast.counted_seconds == [] and fast.as_json()["counted_median"] is None
+
+
 def test_p95_is_the_nearest_rank(bench: ModuleType) -> None:
     timing = bench.Timing("q", {}, "", rows=1, seconds=[float(s) for s in range(1, 21)])
     assert (timing.median, timing.p95, timing.meets_goal) == (10.5, 19.0, False)

@@ -7,7 +7,7 @@ import pytest
 
 from kg.errors import QueryError
 from kg.queries import load_queries
-from kg.sparql_text import bind_values, with_prefixes
+from kg.sparql_text import bind_values, counted, with_prefixes
 
 DOID_1100 = ox.NamedNode("http://purl.obolibrary.org/obo/DOID_1100")
 
@@ -73,3 +73,15 @@ def test_a_query_without_where_clause_cannot_take_values() -> None:
 def test_a_bad_variable_name_is_refused() -> None:
     with pytest.raises(QueryError, match="not a SPARQL variable"):
         bind_values("SELECT * WHERE { ?s ?p ?o }", {"s }": DOID_1100})
+
+
+def test_counting_keeps_the_prologue_and_a_trailing_comment_out_of_the_way() -> None:
+    text = "PREFIX ex: <http://x/>\n# SELECT in a comment\nSELECT ?t WHERE { ?t ?p ?d } # end"
+    assert _answers(counted(text, "rows")) == ['"2"^^<http://www.w3.org/2001/XMLSchema#integer>']
+
+
+def test_only_a_select_query_can_be_counted() -> None:
+    with pytest.raises(QueryError, match="only a SELECT"):
+        counted("PREFIX select: <http://x/> ASK { ?s select:p ?o }")
+    with pytest.raises(QueryError, match="not a SPARQL variable"):
+        counted("SELECT * WHERE { ?s ?p ?o }", "n) ?x")
