@@ -3,7 +3,8 @@
 pyoxigraph binds parameters and prefixes through its API; a SPARQL endpoint over HTTP takes
 the query text alone, so :func:`with_prefixes` declares the prefixes before the query and
 :func:`bind_values` opens its WHERE clause with a ``VALUES`` block of the bound terms, written
-in N-Triples syntax by pyoxigraph (never pasted from user text).
+in N-Triples syntax by pyoxigraph (never pasted from user text). :func:`counted` wraps a SELECT
+query so that it returns only its number of solutions (for timing a query apart from its rows).
 """
 
 from __future__ import annotations
