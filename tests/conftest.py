@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import re
 import shutil
+import tomllib
 import socket
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +33,74 @@ CL_OBO_2021 = SHARED / "ontologies" / "cl" / "cl-2021-12-07.obo"
 CL_EDIT_OWL = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.owl"
 CL_EDIT_OFN = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.ofn"
 CL_SIMPLE_2021 = SHARED / "ontologies" / "cl" / "cl-simple-2021-08-06.owl"
+
+
+LOCK = PROJECT / "requirements" / "lock.txt"
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _direct_dependencies() -> list[str]:
+    """The packages pyproject.toml asks for (the main list and the serve and test extras)."""
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *extras["serve"], *extras["test"]]
+    names = [_normalised(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in wanted]
+    return [name for name in dict.fromkeys(names) if name != "trialkg"]
+
+
+def _locked() -> dict[str, str]:
+    """requirements/lock.txt as {package: version}; empty when there is no lock file."""
+    if not LOCK.is_file():
+        return {}
+    pins = re.findall(r"^([A-Za-z0-9][\w.-]*)==(\S+)", LOCK.read_text(encoding="utf-8"), re.M)
+    return {_normalised(name): version for name, version in pins}
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _releases_off_the_lock() -> list[str]:
+    """Every installed distribution whose version differs from the lock, as 'name X (lock Y)'."""
+    locked = _locked()
+    off = []
+    for dist in importlib.metadata.distributions():
+        name = _normalised(dist.metadata["Name"] or "")
+        if name in locked and dist.version != locked[name]:
+            off.append(f"{name} {dist.version} (lock {locked[name]})")
+    return sorted(set(off))
+
+
+def pytest_report_header() -> list[str]:
+    """The releases trialkg's tests run on, so a failure after an upgrade shows its cause."""
+    locked = _locked()
+    shown = []
+    for name in _direct_dependencies():
+        version = _installed(name) or "missing"
+        lock = locked.get(name)
+        shown.append(f"{name} {version}" + (f" (lock {lock})" if lock and lock != version else ""))
+    return [f"dependencies: {', '.join(shown)}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
+    """After failures, name the installed releases that are not the known-good set."""
+    if exitstatus in (0, 5):
+        return
+    off = _releases_off_the_lock()
+    if off:
+        terminalreporter.write_line(
+            f"These installed releases differ from {LOCK.relative_to(PROJECT)}, the set the "
+            f"suite is known to pass on: {', '.join(off)}. If the failures name one of them, "
+            "a new release broke trialkg; to confirm, run the suite in a fresh venv after "
+            "'pip install -r requirements/lock.txt && pip install --no-deps -e .'.",
+            yellow=True,
+        )
 
 
 def load_benchmark(name: str) -> ModuleType:

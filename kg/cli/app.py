@@ -281,7 +281,7 @@ def build(
         progress=tick,
     )
     done()
-    out = io.StringIO() if _quiet() else click.get_text_stream("stderr")
+    out = io.StringIO() if _quiet() else sys.stderr
     for release in report.releases:
         out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
     _summarise(report.load, out)
@@ -329,7 +329,7 @@ def load(
     )
     done()
     if not _quiet():
-        _summarise(report, click.get_text_stream("stderr"))
+        _summarise(report, sys.stderr)
     if report.rejected and not allow_rejects:
         sys.exit(1)
 
@@ -491,7 +491,7 @@ def query(
 
     Example: trialkg query trials-by-condition --param condition=DOID:1100
     """
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if list_:
         _list_queries(out)
         return
@@ -554,7 +554,7 @@ def sparql(query_or_file: str, fmt: str | None, store_spec: StoreSpec) -> None:
     )
     store = open_for_command(store_spec, read_only=True)
     result: QueryResult = store.query(text, prefixes=PREFIXES)
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     if isinstance(result, ox.QueryTriples):
         graph_format = _GRAPH_FORMATS.get(fmt or "turtle")
         if graph_format is None:

@@ -61,7 +61,7 @@ def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
 
     store = open_for_command(store_spec, read_only=True)
     items = review(store, TermIndex.from_store(store, base=base), threshold=threshold)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for item in items:
         current = f" -> {item.current} ({item.confidence})" if item.current else ""
         out.write(f"{item.trial}\t{item.kind}\t{item.mention!r}\t{item.reason}{current}\n")
@@ -108,7 +108,7 @@ def mappings_upgrade(
     from kg.upgrades import upgrade_report
 
     old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     out.write("trial\tkind\tmention\tchanges\told\tnew\n")
     lost = 0
     for change in upgrade_report(list(records) or default_records(), old, new):

@@ -114,7 +114,7 @@ def list_ontologies(registered: bool, store_spec: StoreSpec, base: str) -> None:
     from kg.ontology.registry import registered as registered_releases
     from kg.ontology.terms import TermIndex
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if registered:
         out.write("name\tversion\tsize\tsource\tpath\tsha256\tregistered\n")
         for e in registered_releases().values():
