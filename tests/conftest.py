@@ -6,12 +6,12 @@ import importlib.metadata
 import importlib.util
 import re
 import shutil
-import tomllib
 import socket
 import subprocess
 import sys
 import sysconfig
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -132,6 +132,27 @@ def seed_path() -> Path:
 def index() -> TermIndex:
     """The full DOID (NCIt subset, 2026) and CL (editors' file, 2026) releases, indexed once."""
     return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+
+
+@pytest.fixture(scope="session")
+def seed_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store built from the seed with the full DOID (NCIt subset) and CL releases, built once.
+
+    Open it read-only; a test that changes a store copies this folder first.
+    """
+    from kg.pipeline import build
+
+    path = tmp_path_factory.mktemp("seed-store") / "kg.db"
+    build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])
+    return path
+
+
+@pytest.fixture
+def seed_store_copy(seed_store_path: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`seed_store_path` for this test to change."""
+    path = tmp_path / "kg.db"
+    shutil.copytree(seed_store_path, path)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,7 @@ from kg.ontology.terms import TermIndex
 from kg.readers.hpscreg import read_record
 
 from conftest import (
-    CL_EDIT_OWL,
     DOID_2016,
-    DOID_NCIT_2026,
     MESENCHYMAL_STEM_CELL,
     PRIMARY_OVARIAN_INSUFFICIENCY,
     SEED,
@@ -20,8 +18,8 @@ from conftest import (
 
 
 @pytest.fixture(scope="module")
-def index_2026() -> TermIndex:
-    return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+def index_2026(index: TermIndex) -> TermIndex:
+    return index
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import warnings
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from kg.errors import RecordError
 from kg.grounding import Grounder
 from kg.mappings import iter_mappings, read_overrides, review, write_sssom
 from kg.model import Condition, MentionKind
-from kg.pipeline import build
+from kg.pipeline import load_into
 from kg.store import Store
 
 from conftest import (
@@ -27,7 +28,7 @@ from conftest import (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store(tmp_path_factory: pytest.TempPathFactory, seed_store_path: Path) -> Path:
     """The seed plus a record whose condition matches nothing."""
     folder = tmp_path_factory.mktemp("mappings")
     odd = folder / "hpscreg-900.txt"
@@ -39,7 +40,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     path = folder / "kg.db"
-    build(path, [SEED, odd], [DOID_NCIT_2026, CL_EDIT_OWL])
+    shutil.copytree(seed_store_path, path)
+    load_into(path, [odd])
     return path
 
 

@@ -45,6 +45,7 @@ def test_the_data_folders_are_mapped_into_the_package() -> None:
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> str:
+    """Run a command to the end; its stdout, or a failure showing both streams."""
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -57,26 +58,35 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 60
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(PROJECT)],
-        cwd=out,
-        env=dict(os.environ),
-    )
+    pip = [sys.executable, "-m", "pip"]
+    _run([*pip, "wheel", "--no-deps", "--quiet", "-w", str(out), str(PROJECT)], out, {**os.environ})
     (built,) = out.glob("trialkg-*.whl")
     return built
 
 
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A clean venv with the wheel (and its serve extra) installed; the environment to run it."""
+    """A clean venv with the wheel (and its serve extra) installed; the environment to run it.
+
+    Its dependencies are held to the releases this suite runs on, so the test is about what
+    the wheel carries; which releases work is the rest of the suite's question.
+    """
     venv = tmp_path_factory.mktemp("venv")
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=venv, env=dict(os.environ))
+    frozen = _run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"], venv, {**os.environ}
+    )
+    constraints = venv / "constraints.txt"
+    constraints.write_text(
+        "".join(line + "\n" for line in frozen.splitlines() if "==" in line), encoding="utf-8"
+    )
+    _run([sys.executable, "-m", "venv", str(venv / "env")], venv, {**os.environ})
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{venv / 'env' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    python = str(venv / "env" / "bin" / "python")
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[serve]"],
-        cwd=venv,
-        env=env,
+        [python, "-m", "pip", "install", "--quiet", "-c", str(constraints), f"{wheel}[serve]"],
+        venv,
+        env,
     )
     return env
 
@@ -113,22 +123,25 @@ def test_the_installed_wheel_builds_queries_and_exports_from_an_empty_folder(
 
 
 @pytest.fixture
-def served(installed: dict[str, str], empty_folder: Path) -> Iterator[str]:
+def served(installed: dict[str, str], empty_folder: Path, tmp_path: Path) -> Iterator[str]:
     if not (empty_folder / "trialkg.db").exists():
         _run(["trialkg", "build"], cwd=empty_folder, env=installed)
     url = f"http://127.0.0.1:{free_port()}"
-    process = subprocess.Popen(
-        ["trialkg", "--quiet", "serve", "--port", url.rsplit(":", 1)[1]],
-        cwd=empty_folder,
-        env=installed,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with (
+        (tmp_path / "serve.log").open("wb") as log,
+        subprocess.Popen(
+            ["trialkg", "--quiet", "serve", "--port", url.rsplit(":", 1)[1]],
+            cwd=empty_folder,
+            env=installed,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ) as process,
+    ):
+        try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 @pytest.mark.slow

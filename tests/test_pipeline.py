@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from kg.ontology.terms import TermIndex
 from kg.pipeline import build, load_records
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+from conftest import SEED
 
 
 @pytest.fixture
@@ -72,9 +73,11 @@ def test_inputs_expand_folders_and_globs(tmp_path: Path, records) -> None:
     assert sorted(expand_inputs([str(tmp_path / "hpscreg-100*.txt")])) == sorted(records[1:])
 
 
-def test_a_failed_build_leaves_the_old_store_in_place(tmp_path: Path) -> None:
+def test_a_failed_build_leaves_the_old_store_in_place(
+    tmp_path: Path, seed_store_path: Path
+) -> None:
     path = tmp_path / "kg.db"
-    build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])
+    shutil.copytree(seed_store_path, path)
     broken = tmp_path / "broken.obo"
     broken.write_text("<html>no ontology</html>")
     with pytest.raises(OntologyError):

@@ -8,22 +8,20 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import QueryError
-from kg.pipeline import build
+from kg.pipeline import load_into
 from kg.queries import Parameter, bind, bound_sparql, load_queries, run_named
 from kg.rdf.vocab import PREFIXES, TRIALKG
 from kg.sparql_text import counted
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+from conftest import SEED
 
 QUERIES = load_queries()
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    path = tmp_path_factory.mktemp("queries") / "kg.db"
-    build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])
-    return Store.open_read_only(path)
+def store(seed_store_path: Path) -> Store:
+    return Store.open_read_only(seed_store_path)
 
 
 def _ids(result: object) -> list[str]:
@@ -121,7 +119,9 @@ def test_queries_load_from_any_folder(tmp_path: Path) -> None:
     assert load_queries(tmp_path)["count"].summary == "How many statements there are."
 
 
-def test_conflicts_lists_only_the_fields_two_sources_disagree_on(tmp_path: Path) -> None:
+def test_conflicts_lists_only_the_fields_two_sources_disagree_on(
+    tmp_path: Path, seed_store_copy: Path
+) -> None:
     other = tmp_path / "hpscreg-481.txt"
     other.write_text(
         SEED.read_text(encoding="utf-8")
@@ -129,9 +129,8 @@ def test_conflicts_lists_only_the_fields_two_sources_disagree_on(tmp_path: Path)
         .replace("participants 28", "participants 18"),
         encoding="utf-8",
     )
-    path = tmp_path / "kg.db"
-    build(path, [SEED, other], [DOID_NCIT_2026, CL_EDIT_OWL])
-    store = Store.open_read_only(path)
+    load_into(seed_store_copy, [other])
+    store = Store.open_read_only(seed_store_copy)
     result = run_named(store, QUERIES["conflicts"], {"trial": "NCT03877471"})
     assert isinstance(result, ox.QuerySolutions)
     rows = {(r["property"].value, r["source"].value, r["value"].value) for r in result}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
@@ -15,8 +14,19 @@ from kg.upgrades import compare, upgrade_report
 from conftest import DOID_2016, DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY, SEED
 
 
-def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how() -> None:
-    old, new = TermIndex.from_files(DOID_2016), TermIndex.from_files(DOID_NCIT_2026)
+@pytest.fixture(scope="module")
+def old() -> TermIndex:
+    return TermIndex.from_files(DOID_2016)
+
+
+@pytest.fixture(scope="module")
+def new() -> TermIndex:
+    return TermIndex.from_files(DOID_NCIT_2026)
+
+
+def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how(
+    old: TermIndex, new: TermIndex
+) -> None:
     (condition, _cell) = list(upgrade_report([SEED], old, new))
     assert condition.kind == "condition"
     assert condition.old.object_id == condition.new.object_id == PRIMARY_OVARIAN_INSUFFICIENCY
@@ -25,8 +35,7 @@ def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how() -> None:
     assert condition.still_linked
 
 
-def test_obsolete_term_shows_as_replaced(tmp_path: Path) -> None:
-    old, new = TermIndex.from_files(DOID_2016), TermIndex.from_files(DOID_NCIT_2026)
+def test_obsolete_term_shows_as_replaced(old: TermIndex, new: TermIndex) -> None:
     before = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", old)
     after = ground_mention(MentionKind.CONDITION, "mixed-type liposarcoma", new)
     change = compare("t", before, after, new)
@@ -34,9 +43,7 @@ def test_obsolete_term_shows_as_replaced(tmp_path: Path) -> None:
     assert change.changes == ("replaced",)
 
 
-def test_lost_link_is_reported() -> None:
-    new = TermIndex.from_files(DOID_NCIT_2026)
-    old = TermIndex.from_files(DOID_2016)
+def test_lost_link_is_reported(old: TermIndex, new: TermIndex) -> None:
     before = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", old)
     after = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", new)  # not in 2026
     assert before.object_id is not None

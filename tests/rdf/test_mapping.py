@@ -40,15 +40,14 @@ from kg.rdf.mapping import contact_quads, graphs_of, trial_iri, trial_to_nquads,
 from kg.rdf.vocab import OBO, PROV, RDF, TRIALKG, XSD
 from kg.readers.hpscreg import read_record
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+from conftest import SEED
 
 LOADED_AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SEED_TRIAL = trial_iri("NCT03877471")
 
 
 @pytest.fixture(scope="module")
-def quads() -> list[ox.Quad]:
-    index = TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
+def quads(index: TermIndex) -> list[ox.Quad]:
     grounded = ground(read_record(SEED), index)
     versions = [r.version for r in index.releases]
     return list(trial_to_quads(grounded, loaded_at=LOADED_AT, ontology_versions=versions))

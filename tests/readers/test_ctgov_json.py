@@ -26,13 +26,11 @@ from kg.model import (
     Sponsor,
     Trial,
 )
-from kg.pipeline import build
+from kg.pipeline import load_into
 from kg.queries import load_queries, run_named
 from kg.readers import read_trials
 from kg.readers.ctgov_json import read_studies
 from kg.store import Store
-
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ctgov-NCT03877471.json"
 STUDY = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -126,10 +124,10 @@ def test_format_is_detected_by_suffix_and_content() -> None:
     assert isinstance(by_suffix, Trial) and isinstance(by_content, Trial)
 
 
-def test_registry_record_and_study_merge_into_one_trial(tmp_path: Path) -> None:
-    path = tmp_path / "kg.db"
-    report = build(path, [SEED, FIXTURE], [DOID_NCIT_2026, CL_EDIT_OWL]).load
-    assert report.trials_loaded == 2 and not report.rejected
+def test_registry_record_and_study_merge_into_one_trial(seed_store_copy: Path) -> None:
+    path = seed_store_copy  # the registry record, with the full DOID and CL releases
+    report = load_into(path, [FIXTURE])
+    assert report.trials_loaded == 1 and not report.rejected
     store = Store.open_read_only(path)
     queries = load_queries()
     sources = {

@@ -30,14 +30,14 @@ from kg.model import (
     Trial,
 )
 from kg.ontology.terms import TermIndex
-from kg.pipeline import build
+from kg.pipeline import load_into
 from kg.queries import load_queries, run_named
 from kg.readers import read_trials
 from kg.readers.ctgov_json import read_studies
 from kg.readers.ctgov_xml import read_xml
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY, SEED
+from conftest import DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 XML = FIXTURES / "ctgov-NCT03877471.xml"
@@ -316,10 +316,10 @@ def test_json_reader_never_crashes_on_odd_structures(study: object) -> None:
 # -- merge -----------------------------------------------------------------------------------
 
 
-def test_the_xml_study_merges_with_the_registry_record(tmp_path: Path) -> None:
-    path = tmp_path / "kg.db"
-    report = build(path, [SEED, XML], [DOID_NCIT_2026, CL_EDIT_OWL]).load
-    assert report.trials_loaded == 2 and not report.rejected
+def test_the_xml_study_merges_with_the_registry_record(seed_store_copy: Path) -> None:
+    path = seed_store_copy  # the registry record, with the full DOID and CL releases
+    report = load_into(path, [XML])
+    assert report.trials_loaded == 1 and not report.rejected
     store = Store.open_read_only(path)
     queries = load_queries()
     rows = run_named(store, queries["trial"], {"trial": "NCT03877471"})
@@ -333,9 +333,9 @@ def test_the_xml_study_merges_with_the_registry_record(tmp_path: Path) -> None:
     assert {p for p, _, _ in found} == {"startDate"}, found
 
 
-def test_mesh_disagreements_are_listed_for_curators(tmp_path: Path) -> None:
-    path = tmp_path / "kg.db"
-    report = build(path, [PRE_2017, XML], [DOID_NCIT_2026, CL_EDIT_OWL]).load
+def test_mesh_disagreements_are_listed_for_curators(seed_store_copy: Path) -> None:
+    path = seed_store_copy  # the registry record states no MeSH terms
+    report = load_into(path, [PRE_2017, XML])
     assert report.trials_loaded == 2 and not report.rejected
     store = Store.open_read_only(path)
     rows = run_named(store, load_queries()["mesh-disagreements"], {})

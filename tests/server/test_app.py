@@ -14,16 +14,14 @@ from kg.server import ServerConfig, create_app
 from kg.server.sparql import Limits
 from kg.store import Store
 
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
+from conftest import DOID_NCIT_2026, SEED
 
 TURTLE = {"Accept": "text/turtle"}
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("server") / "kg.db"
-    build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])
-    return path
+def store_path(seed_store_path: Path) -> Path:
+    return seed_store_path
 
 
 @pytest.fixture(scope="module")

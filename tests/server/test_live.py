@@ -16,12 +16,9 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from kg.pipeline import build
 from kg.queries import load_queries
 from kg.server import create_app
 from kg.store import Store
-
-from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
 
 
 def _free_port() -> int:
@@ -31,10 +28,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("live") / "kg.db"
-    build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])
-    app = create_app(Store.open_read_only(path))
+def endpoint(seed_store_path: Path) -> Iterator[str]:
+    app = create_app(Store.open_read_only(seed_store_path))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
