@@ -3,7 +3,7 @@
 One run measures, each in a process of its own with its memory sampled:
 
 a. **trialkg**: read -> ground -> map -> store, the fast path of ``trialkg build``
-   (:func:`kg.pipeline.bulk_build_records`) into a fresh Oxigraph store;
+   (:func:`kg.load.build.bulk_build_records`) into a fresh Oxigraph store;
 b. **pyoxigraph bulk_load** of exactly the quads (a) wrote, dumped to an N-Quads file first:
    the storage engine's own limit on this machine;
 c. **rdflib**: the same reader, grounder and mapping, each quad added to an ``rdflib.Dataset``
@@ -18,7 +18,7 @@ into a store of 1,000 trials), and optionally the scaling curve (``--curve``: a 
 10k and 100k trials) and the whole ``trialkg build`` command end to end (``--end-to-end``:
 ontologies, trials, the swap into place). ``--slices 1,4,16`` also loads (b)'s quads in slices
 of those sizes, one bulk-loader call each, as (a)'s loader thread does: how the slice size
-chosen in ``kg.bulk.BulkSettings`` was measured.
+chosen in ``kg.load.bulk.BulkSettings`` was measured.
 
 Timings on a shared machine vary from run to run, the engine's as much as trialkg's.
 ``--repeat 3`` runs (a) then (b) three times in turn: the table shows the run of median time
@@ -250,8 +250,8 @@ def _fresh(path: Path) -> Path:
 
 def stage_trialkg(studies: str, store: str, workers: int | None = None) -> dict[str, Any]:
     """(a) trialkg's build path into a fresh store."""
-    from kg.bulk import BulkSettings
-    from kg.pipeline import bulk_build_records
+    from kg.load.build import bulk_build_records
+    from kg.load.bulk import BulkSettings
     from kg.store import Store
 
     index, setup = _index()
@@ -371,7 +371,7 @@ def stage_rdflib(studies: str, nquads: str, limit: int) -> dict[str, Any]:
     from rdflib import Dataset, URIRef
 
     from kg.errors import RecordError
-    from kg.grounding import Grounder
+    from kg.grounding.grounder import Grounder
     from kg.rdf.mapping import trial_to_quads
     from kg.readers import read_trials
 
@@ -410,7 +410,7 @@ def stage_rdflib(studies: str, nquads: str, limit: int) -> dict[str, Any]:
 
 def stage_incremental(studies: str, store: str) -> dict[str, Any]:
     """Reload changed trials into a built store, one transaction per trial (``trialkg load``)."""
-    from kg.pipeline import load_records
+    from kg.load.build import load_records
     from kg.store import Store
 
     index, setup = _index()

@@ -26,7 +26,7 @@ Then the same query texts through rdflib's SPARQL engine, as a comparison: an ``
 case runs ``--rdflib-repeat`` times and is stopped after ``--rdflib-timeout`` seconds; Oxigraph's
 median on the same store stands beside it.
 
-Studies come from benchmarks/generate.py, stores from :func:`kg.pipeline.build` with the DOID
+Studies come from benchmarks/generate.py, stores from :func:`kg.load.build.build` with the DOID
 and CL releases in ../shared/ontologies/, both cached in the work folder (delete them to
 rebuild).
 
@@ -69,13 +69,13 @@ import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 
 from kg.ids import DEFAULT_BASE_IRI  # noqa: E402
+from kg.load.build import build  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
-from kg.pipeline import build  # noqa: E402
 from kg.queries import NamedQuery, bind, bound_sparql, load_queries, run_named  # noqa: E402
 from kg.rdf.vocab import PREFIXES  # noqa: E402
 from kg.server.views import TERM_PAGE_SIZE, Site  # noqa: E402
-from kg.sparql_text import counted  # noqa: E402
 from kg.store import Store  # noqa: E402
+from kg.store.sparql_text import counted  # noqa: E402
 
 DEFAULT_WORKDIR = PROJECT / "benchmarks" / ".work"
 #: The goal: no named query slower than this (median) at 100,000 trials.
@@ -147,7 +147,7 @@ def store_dir(
 ) -> Path:
     """A store of ``trials`` studies and the ontologies, built once into ``workdir``.
 
-    Built as ``trialkg build`` builds (:func:`kg.pipeline.build`), which moves the store into
+    Built as ``trialkg build`` builds (:func:`kg.load.build.build`), which moves the store into
     place only when it is complete, so a store found there is whole. The name carries the
     generator's version and a digest of trialkg's code and vocabulary, so a store built by
     other code is never reused.
@@ -368,7 +368,7 @@ class Timing:
     first: float | None = None
     #: Set when a run was stopped at the timeout (rdflib); the runs after it are skipped.
     timed_out: bool = False
-    #: Seconds of each run of the same query counted (:func:`kg.sparql_text.counted`): the
+    #: Seconds of each run of the same query counted (:func:`kg.store.sparql_text.counted`): the
     #: engine's work without reading the rows' values; measured for the cases over the goal.
     counted_seconds: list[float] = field(default_factory=list)
 

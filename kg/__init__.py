@@ -16,7 +16,8 @@ from kg.errors import (
     UnknownTermError,
 )
 from kg.export import export
-from kg.grounding import Grounder, ground
+from kg.grounding.grounder import Grounder, ground
+from kg.load.build import build, load_records
 from kg.model import (
     CellProduct,
     Condition,
@@ -28,7 +29,6 @@ from kg.model import (
 )
 from kg.ontology.load import OntologyRelease, load_ontology
 from kg.ontology.terms import Term, TermIndex
-from kg.pipeline import build, load_records
 from kg.queries import load_queries, run_named
 from kg.rdf.mapping import trial_to_quads
 from kg.readers import read_trials

@@ -7,15 +7,15 @@ Each file opens with a comment block: what it answers, then one line per paramet
 where KIND says how a value given on the command line becomes an RDF term: ``term`` (an
 ontology CURIE or IRI), ``trial`` (an NCT number, registry key or trial IRI), ``phase``
 (a phase code) or ``string``. Values are bound as RDF terms in a ``VALUES`` block that opens the
-query's WHERE clause (:func:`kg.sparql_text.bind_values`: pyoxigraph writes each term, the text
-given is never pasted into the query).
+query's WHERE clause (:func:`kg.store.sparql_text.bind_values`: pyoxigraph writes each
+term, the text given is never pasted into the query).
 
 Why ``VALUES`` and not pyoxigraph's ``substitutions``: Oxigraph's join planner (pyoxigraph 0.5)
 treats a substituted variable as unbound, so it starts from the largest pattern, such as every
 trial's condition links, and tests each row against the parameter. A ``VALUES`` block is a
 one-row pattern the planner starts from, so the parameter drives the join: the walk down the
 hierarchy from the class asked for, or the graphs of the one trial asked about. Remote stores
-receive the same text (:class:`kg.remote.RemoteStore` binds the same way).
+receive the same text (:class:`kg.store.remote.RemoteStore` binds the same way).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from kg.model import Phase
 from kg.rdf.mapping import PHASE_NODES, trial_iri
 from kg.rdf.vocab import PREFIXES
 from kg.resources import resource_dir
-from kg.sparql_text import bind_values
 from kg.store import QuadStore, QueryResult
+from kg.store.sparql_text import bind_values
 
 __all__ = ["NamedQuery", "Parameter", "bind", "bound_sparql", "load_queries", "run_named"]
 

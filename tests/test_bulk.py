@@ -12,9 +12,9 @@ from types import ModuleType
 import pyoxigraph as ox
 import pytest
 
-from kg.bulk import BulkSettings
+from kg.load.build import LoadReport, bulk_build_records, load_records
+from kg.load.bulk import BulkSettings
 from kg.ontology.terms import TermIndex
-from kg.pipeline import LoadReport, bulk_build_records, load_records
 from kg.store import Store
 
 from conftest import SEED

@@ -14,9 +14,9 @@ from rdflib.compare import IsomorphicGraph, graph_diff, to_isomorphic
 from starlette.testclient import TestClient
 
 from kg.cli import main
-from kg.remote import Endpoints, RemoteStore
 from kg.server import create_app
 from kg.store import open_store
+from kg.store.remote import Endpoints, RemoteStore
 
 from conftest import OVARIAN_DISEASE, SEED
 

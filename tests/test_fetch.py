@@ -27,8 +27,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.errors import FetchError
-from kg.fetch import StudyQuery, fetch_studies
-from kg.inputs import iter_trials
+from kg.load.inputs import iter_trials
+from kg.sources.ctgov import StudyQuery, fetch_studies
 
 FIXTURE = Path(__file__).parent / "readers" / "fixtures" / "ctgov-NCT03877471.json"
 _RANGE = re.compile(r"AREA\[LastUpdatePostDate\]RANGE\[(\d{4}-\d{2}-\d{2}),MAX\]")

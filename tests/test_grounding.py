@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.grounding import CONFIDENCE, Grounder, ground, ground_mention
+from kg.grounding.grounder import CONFIDENCE, Grounder, ground, ground_mention
 from kg.model import Condition, MentionKind
 from kg.ontology.terms import TermIndex
 from kg.readers.hpscreg import read_record

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.grounding import CONFIDENCE, ground_mention
+from kg.grounding.grounder import CONFIDENCE, ground_mention
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.errors import RecordError
-from kg.inputs import RecordFile, iter_record_files, iter_trials
+from kg.load.inputs import RecordFile, iter_record_files, iter_trials
 
 from conftest import SEED
 

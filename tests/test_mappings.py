@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.errors import RecordError
-from kg.grounding import Grounder
-from kg.mappings import iter_mappings, read_overrides, review, write_sssom
+from kg.grounding.grounder import Grounder
+from kg.grounding.sssom import iter_mappings, read_overrides, review, write_sssom
+from kg.load.build import load_into
 from kg.model import Condition, MentionKind
-from kg.pipeline import load_into
 from kg.store import Store
 
 from conftest import (

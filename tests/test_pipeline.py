@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kg.errors import OntologyError
-from kg.inputs import expand_inputs
+from kg.load.build import build, load_records
+from kg.load.inputs import expand_inputs
 from kg.ontology.terms import TermIndex
-from kg.pipeline import build, load_records
 from kg.store import Store
 
 from conftest import SEED

@@ -8,11 +8,11 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import QueryError
-from kg.pipeline import load_into
+from kg.load.build import load_into
 from kg.queries import Parameter, bind, bound_sparql, load_queries, run_named
 from kg.rdf.vocab import PREFIXES, TRIALKG
-from kg.sparql_text import counted
 from kg.store import Store
+from kg.store.sparql_text import counted
 
 from conftest import SEED
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.errors import QueryError, StoreError
-from kg.remote import Endpoints, RemoteStore, auth_from_env
 from kg.store import Store, open_store
+from kg.store.remote import Endpoints, RemoteStore, auth_from_env
 
 from conftest import free_port
 

@@ -7,7 +7,7 @@ import pytest
 
 from kg.errors import QueryError
 from kg.queries import load_queries
-from kg.sparql_text import bind_values, counted, with_prefixes
+from kg.store.sparql_text import bind_values, counted, with_prefixes
 
 DOID_1100 = ox.NamedNode("http://purl.obolibrary.org/obo/DOID_1100")
 

@@ -1,7 +1,7 @@
 """One contract, two stores: embedded Oxigraph and a SPARQL 1.1 store over HTTP.
 
 Every test here runs against :class:`kg.store.Store` in memory and against
-:class:`kg.remote.RemoteStore` talking to a real ``oxigraph serve`` on loopback.
+:class:`kg.store.remote.RemoteStore` talking to a real ``oxigraph serve`` on loopback.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.errors import QueryError, StoreError
-from kg.remote import Endpoints, RemoteStore
 from kg.store import QuadStore, Store
+from kg.store.remote import Endpoints, RemoteStore
 
 G = ox.NamedNode("https://example.org/graph/1")
 G2 = ox.NamedNode("https://example.org/graph/2")

@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.grounding import ground_mention
+from kg.grounding.grounder import ground_mention
+from kg.grounding.upgrades import compare, upgrade_report
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
-from kg.upgrades import compare, upgrade_report
 
 from conftest import DOID_2016, DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY, SEED
 

@@ -21,8 +21,8 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
+from kg.load.build import LoadReport
 from kg.model import Override
-from kg.pipeline import LoadReport
 from kg.queries import load_queries, run_named
 from kg.rdf.vocab import PREFIXES
 from kg.store import DEFAULT_STORE, QuadStore, QueryResult, StoreSpec, is_remote, open_store
@@ -38,7 +38,7 @@ def _store_spec(
     """What the --store options name: a folder, a SPARQL store's URL, or its endpoints."""
     if not (query or update or gsp):
         return store if store and is_remote(store) else Path(store or DEFAULT_STORE)
-    from kg.remote import Endpoints
+    from kg.store.remote import Endpoints
 
     if store and not is_remote(store):
         raise click.UsageError(
@@ -264,8 +264,8 @@ def build(
 
     Example: trialkg build seeds/hpscreg-48.txt --store trialkg.db
     """
-    from kg.pipeline import build as run_build
-    from kg.pipeline import default_ontologies, default_records
+    from kg.load.build import build as run_build
+    from kg.load.build import default_ontologies, default_records
 
     tick, done = _progress()
 
@@ -316,7 +316,7 @@ def load(
 
     Example: zcat records.txt.gz | trialkg load - --store trialkg.db
     """
-    from kg.pipeline import load_into
+    from kg.load.build import load_into
 
     tick, done = _progress()
     report = load_into(
@@ -388,7 +388,7 @@ def _registered_files() -> list[Path]:
 
 
 def _overrides(path: Path | None) -> dict[str, Override]:
-    from kg.mappings import DEFAULT_OVERRIDES, read_overrides
+    from kg.grounding.sssom import DEFAULT_OVERRIDES, read_overrides
 
     chosen = path or (DEFAULT_OVERRIDES if DEFAULT_OVERRIDES.is_file() else None)
     return read_overrides(chosen) if chosen else {}

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from kg.cli.app import STORE_OPTION, _quiet, main, open_for_command
-from kg.fetch import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
 from kg.readers.ctgov import SOURCE
+from kg.sources.ctgov import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
 from kg.store import StoreSpec
 
 
@@ -144,7 +144,7 @@ def fetch(
 
 def _newest_in_store(store_spec: StoreSpec) -> dt.date:
     from kg.errors import StoreError
-    from kg.pipeline import newest_record_update
+    from kg.load.build import newest_record_update
 
     newest = newest_record_update(open_for_command(store_spec, read_only=True), SOURCE)
     if newest is None:

@@ -28,7 +28,7 @@ def mappings_export(out_path: Path, store_spec: StoreSpec, base: str) -> None:
 
     Example: trialkg mappings export --out trialkg.sssom.tsv
     """
-    from kg.mappings import iter_mappings, write_sssom
+    from kg.grounding.sssom import iter_mappings, write_sssom
 
     store = open_for_command(store_spec, read_only=True)
     rows = iter_mappings(store, base=base)
@@ -56,7 +56,7 @@ def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
 
     Example: trialkg mappings review
     """
-    from kg.mappings import review
+    from kg.grounding.sssom import review
     from kg.ontology.terms import TermIndex
 
     store = open_for_command(store_spec, read_only=True)
@@ -103,9 +103,9 @@ def mappings_upgrade(
     Example:
         trialkg mappings upgrade --old doid-2016-03-04.obo --new doid-2026-07-31.obo
     """
+    from kg.grounding.upgrades import upgrade_report
+    from kg.load.build import default_records
     from kg.ontology.terms import TermIndex
-    from kg.pipeline import default_records
-    from kg.upgrades import upgrade_report
 
     old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
     out = sys.stdout

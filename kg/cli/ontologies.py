@@ -64,8 +64,8 @@ def slim(
 
         trialkg ontologies slim --ontology doid.obo --out ontologies/doid-slim.ttl
     """
+    from kg.load.build import default_records, terms_used_by
     from kg.ontology.slim import write_slim
-    from kg.pipeline import default_records, terms_used_by
 
     used = terms_used_by(list(records) or default_records(), source) | set(terms)
     n = write_slim(source, sorted(used), out_path, classify_first=classify_first)
@@ -161,7 +161,8 @@ def fetch_ontologies(name: str, folder: Path | None, url: str | None) -> None:
         trialkg ontologies fetch all
         trialkg ontologies fetch --from ../shared/ontologies/
     """
-    from kg.ontology.registry import PURLS, fetch, register_folder
+    from kg.ontology.registry import PURLS, register_folder
+    from kg.sources.ontologies import fetch
 
     if folder is not None:
         entries = register_folder(folder)

@@ -1,10 +1,9 @@
-"""Ontology releases on this machine: fetched from the OBO PURLs, or registered from local files.
+"""Ontology releases on this machine: registered from local files, or fetched from the PURLs.
 
 The registry is a JSON file in the user data directory (``TRIALKG_DATA_DIR`` overrides it):
 for each ontology name, the release file, where it came from, its size, SHA-256, version IRI and
-when it was registered. :func:`fetch` opens a network connection only when a user runs
-``trialkg ontologies fetch`` (the other network code: :mod:`kg.fetch` for ``trialkg fetch``, and
-:mod:`kg.remote` for a store named by URL).
+when it was registered. Nothing here touches the network: downloading a release is
+:func:`kg.sources.ontologies.fetch`, run only by ``trialkg ontologies fetch``.
 """
 
 from __future__ import annotations
@@ -14,10 +13,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
-import urllib.request
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +21,17 @@ import platformdirs
 
 from kg.errors import OntologyError
 
-__all__ = ["PURLS", "Registered", "data_dir", "fetch", "register", "register_folder", "registered"]
+__all__ = [
+    "PURLS",
+    "Registered",
+    "data_dir",
+    "now",
+    "register",
+    "register_folder",
+    "registered",
+    "save",
+    "version_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +40,8 @@ PURLS: dict[str, str] = {
     "doid": "http://purl.obolibrary.org/obo/doid.owl",
     "cl": "http://purl.obolibrary.org/obo/cl.owl",
 }
-_CHUNK = 1 << 16
+CHUNK = 1 << 16
 _VERSION = re.compile(rb'owl:versionIRI rdf:resource="([^"]+)"|^data-version: *(\S+)', re.M)
-
-Progress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ def registered() -> dict[str, Registered]:
         raise OntologyError(path, f"the ontology registry is damaged: {exc}") from exc
 
 
-def _save(entry: Registered) -> None:
+def save(entry: Registered) -> None:
     entries = {name: asdict(e) for name, e in registered().items()}
     entries[entry.name] = asdict(entry)
     path = _registry_file()
@@ -87,14 +90,14 @@ def _save(entry: Registered) -> None:
     tmp.replace(path)
 
 
-def _version_of(head: bytes) -> str | None:
+def version_of(head: bytes) -> str | None:
     match = _VERSION.search(head)
     if not match:
         return None
     return (match.group(1) or match.group(2)).decode("utf-8", "replace")
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
@@ -106,14 +109,14 @@ def register(name: str, path: str | Path) -> Registered:
     digest = hashlib.sha256()
     head = b""
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
             if len(head) < 1 << 20:
                 head += chunk
             digest.update(chunk)
     entry = Registered(
-        name, str(path), "file:", path.stat().st_size, digest.hexdigest(), _version_of(head), _now()
+        name, str(path), "file:", path.stat().st_size, digest.hexdigest(), version_of(head), now()
     )
-    _save(entry)
+    save(entry)
     logger.info("registered %s release %s (%s)", name, path, entry.version or "no version")
     return entry
 
@@ -147,48 +150,3 @@ def register_folder(folder: str | Path) -> list[Registered]:
     if not found:
         raise OntologyError(folder, f"no release of {', '.join(PURLS)} found")
     return found
-
-
-def fetch(
-    name: str, *, url: str | None = None, progress: Progress | None = None, timeout: float = 60
-) -> Registered:
-    """Download the current release of ``name`` from its PURL into the data directory.
-
-    Streams to a temporary file (checksum computed on the way) and moves it into place only
-    when complete. This is an explicit network operation.
-
-    :raises OntologyError: for an unknown name or a failed download (nothing is registered).
-    """
-    if name not in PURLS and url is None:
-        raise OntologyError(name, f"unknown ontology {name!r}; known: {', '.join(PURLS)}")
-    source = url or PURLS[name]
-    target_dir = data_dir() / "ontologies"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    suffix = Path(source.split("?")[0]).suffix or ".owl"
-    target = target_dir / f"{name}{suffix}"
-    digest = hashlib.sha256()
-    head = b""
-    size = 0
-    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}-", suffix=".part")
-    try:
-        request = urllib.request.Request(source, headers={"User-Agent": "trialkg"})
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            for chunk in iter(lambda: resp.read(_CHUNK), b""):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-                if len(head) < 1 << 20:
-                    head += chunk
-                if progress:
-                    progress(size, total)
-        shutil.move(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OntologyError(source, f"download failed: {exc}") from exc
-    entry = Registered(
-        name, str(target), source, size, digest.hexdigest(), _version_of(head), _now()
-    )
-    _save(entry)
-    logger.info("fetched %s from %s: %d bytes, %s", name, source, size, entry.version)
-    return entry

@@ -27,8 +27,8 @@ from kg.rdf.vocab import (
     TRIALKG_NS,
     XSD,
 )
-from kg.sparql_text import bind_values
 from kg.store import QuadStore
+from kg.store.sparql_text import bind_values
 
 __all__ = ["Site", "TrialPage", "service_description"]
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.errors import OntologyError
 from kg.ontology import registry
+from kg.sources.ontologies import fetch
 
 from conftest import CL_SIMPLE_2021, DOID_NCIT_2026, SHARED
 
@@ -57,9 +58,7 @@ def test_register_folder_picks_the_newest_release_of_each() -> None:
 
 def test_fetch_streams_from_a_url_and_registers(server: str) -> None:
     seen: list[int] = []
-    entry = registry.fetch(
-        "cl", url=f"{server}/cl.owl", progress=lambda done, total: seen.append(done)
-    )
+    entry = fetch("cl", url=f"{server}/cl.owl", progress=lambda done, total: seen.append(done))
     assert Path(entry.path).read_bytes() == CL_SIMPLE_2021.read_bytes()
     assert entry.version == "http://purl.obolibrary.org/obo/cl/2021-08-06/cl-simple.owl"
     assert seen and seen[-1] == entry.size
@@ -68,14 +67,14 @@ def test_fetch_streams_from_a_url_and_registers(server: str) -> None:
 
 def test_failed_download_registers_nothing(server: str, data_dir: Path) -> None:
     with pytest.raises(OntologyError, match="download failed"):
-        registry.fetch("cl", url=f"{server}/missing.owl")
+        fetch("cl", url=f"{server}/missing.owl")
     assert registry.registered() == {}
     assert not list((data_dir / "ontologies").glob("*.part"))
 
 
 def test_unknown_ontology_lists_the_known_ones() -> None:
     with pytest.raises(OntologyError, match="known: doid, cl"):
-        registry.fetch("go")
+        fetch("go")
 
 
 def test_fetch_command_from_a_folder_then_build_with_registered(tmp_path: Path) -> None:

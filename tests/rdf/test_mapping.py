@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib.compare import graph_diff, to_isomorphic
 
-from kg.grounding import ground
+from kg.grounding.grounder import ground
 from kg.model import (
     Arm,
     CellProduct,

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.grounding import CONFIDENCE
+from kg.grounding.grounder import CONFIDENCE
 from kg.model import Phase, RecruitmentStatus
 from kg.rdf.mapping import METHOD_NODES
 from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG, ClosedNamespace

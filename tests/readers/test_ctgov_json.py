@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import RecordError
+from kg.load.build import load_into
 from kg.model import (
     Arm,
     Code,
@@ -26,7 +27,6 @@ from kg.model import (
     Sponsor,
     Trial,
 )
-from kg.pipeline import load_into
 from kg.queries import load_queries, run_named
 from kg.readers import read_trials
 from kg.readers.ctgov_json import read_studies

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.errors import RecordError
-from kg.grounding import Grounder
+from kg.grounding.grounder import Grounder
+from kg.load.build import load_into
 from kg.model import (
     Arm,
     Code,
@@ -30,7 +31,6 @@ from kg.model import (
     Trial,
 )
 from kg.ontology.terms import TermIndex
-from kg.pipeline import load_into
 from kg.queries import load_queries, run_named
 from kg.readers import read_trials
 from kg.readers.ctgov_json import read_studies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import RecordError
-from kg.grounding import ground
+from kg.grounding.grounder import ground
 from kg.model import Phase
 from kg.ontology.terms import TermIndex
 from kg.readers.hpscreg import parse_record

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import RecordError
+from kg.load.build import load_records, newest_record_update
 from kg.model import DatedValue
 from kg.ontology.terms import TermIndex
-from kg.pipeline import load_records, newest_record_update
 from kg.rdf.vocab import TRIALKG, XSD
 from kg.readers import read_trials
 from kg.store import Store

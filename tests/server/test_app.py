@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from kg.pipeline import build
+from kg.load.build import build
 from kg.server import ServerConfig, create_app
 from kg.server.sparql import Limits
 from kg.store import Store

@@ -29,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     import uvicorn
 
-    from kg.pipeline import build, default_ontologies
+    from kg.load.build import build, default_ontologies
     from kg.server import create_app
     from kg.store import Store
 

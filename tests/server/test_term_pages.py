@@ -11,12 +11,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from kg.ids import DEFAULT_BASE_IRI, to_curie
+from kg.load.build import build
 from kg.ontology.terms import TermIndex
-from kg.pipeline import build
 from kg.rdf.vocab import PREFIXES
 from kg.server import ServerConfig, create_app, views
-from kg.sparql_text import bind_values
 from kg.store import Store
+from kg.store.sparql_text import bind_values
 
 from conftest import SEED, load_benchmark
 

@@ -1,8 +1,4 @@
-"""The quad store: Oxigraph on disk (or in memory), knowing nothing of trials.
-
-:class:`QuadStore` is what the rest of trialkg asks of a store; :class:`Store` (embedded
-Oxigraph) and :class:`kg.remote.RemoteStore` (any SPARQL 1.1 store over HTTP) both offer it, and
-:func:`open_store` opens either from what ``--store`` names.
+"""The embedded store: Oxigraph on disk (or in memory), knowing nothing of trials.
 
 Guarantees, as the method names say:
 
@@ -19,144 +15,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypeAlias
+from typing import IO
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
+from kg.store.base import Counted, QueryResult
 
-if TYPE_CHECKING:
-    from kg.remote import Endpoints
-
-__all__ = ["DEFAULT_STORE", "Counted", "QuadStore", "Store", "StoreSpec", "is_remote", "open_store"]
+__all__ = ["Store"]
 
 logger = logging.getLogger(__name__)
-
-#: Where the store lives when no --store is given.
-DEFAULT_STORE = Path("trialkg.db")
-
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-#: What ``--store`` names: a folder (embedded Oxigraph), a SPARQL store's URL, or its endpoints.
-StoreSpec: TypeAlias = "str | Path | Endpoints"
-
-
-class QuadStore(Protocol):
-    """What trialkg asks of a store: named graphs in, SPARQL answers and quads out.
-
-    :class:`Store` and :class:`kg.remote.RemoteStore` offer it; so can anything else.
-    """
-
-    #: Whether writes are refused.
-    read_only: bool
-
-    def replace_graph(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> int:
-        """Replace one named graph's content, atomically. :returns: the quads written."""
-        ...
-
-    def replace_graph_large(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> int:
-        """Replace a large named graph (an ontology), streaming. :returns: the quads written."""
-        ...
-
-    def remove_graph(self, graph: ox.NamedNode) -> bool:
-        """Drop one named graph. :returns: whether it existed."""
-        ...
-
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update."""
-        ...
-
-    def flush(self) -> None:
-        """Make the writes so far durable and visible to other readers."""
-        ...
-
-    def close(self) -> None:
-        """Flush, then let go of files or connections."""
-        ...
-
-    def query(
-        self,
-        sparql: str,
-        *,
-        substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-        prefixes: Mapping[str, str] | None = None,
-        union_default_graph: bool = True,
-        default_graphs: Sequence[ox.NamedNode] | None = None,
-        named_graphs: Sequence[ox.NamedNode] | None = None,
-    ) -> QueryResult:
-        """Run a SPARQL query, parameters bound as RDF terms."""
-        ...
-
-    def named_graphs(self) -> Iterator[ox.NamedNode]:
-        """The named graphs."""
-        ...
-
-    def has_graph(self, graph: ox.NamedNode) -> bool:
-        """Whether a named graph exists."""
-        ...
-
-    def quads(
-        self,
-        subject: ox.NamedNode | None = None,
-        predicate: ox.NamedNode | None = None,
-        obj: ox.NamedNode | ox.Literal | None = None,
-        graph: ox.NamedNode | None = None,
-    ) -> Iterator[ox.Quad]:
-        """The quads matching a pattern."""
-        ...
-
-    def __len__(self) -> int:
-        """The number of quads."""
-        ...
-
-    def dump(
-        self,
-        output: IO[bytes],
-        fmt: ox.RdfFormat,
-        *,
-        graph: ox.NamedNode | None = None,
-        prefixes: Mapping[str, str] | None = None,
-    ) -> None:
-        """Write the store (or one graph) to ``output``."""
-        ...
-
-
-def is_remote(spec: StoreSpec) -> bool:
-    """Whether ``spec`` names a SPARQL store over HTTP rather than a folder.
-
-    >>> is_remote("http://127.0.0.1:7878"), is_remote("trialkg.db"), is_remote(Path("x"))
-    (True, False, False)
-    """
-    if isinstance(spec, str):
-        return spec.startswith(("http://", "https://"))
-    return not isinstance(spec, Path)
-
-
-def open_store(spec: StoreSpec, *, read_only: bool) -> QuadStore:
-    """Open the store that ``spec`` names: a folder, or a SPARQL 1.1 store over HTTP.
-
-    A folder opens as embedded Oxigraph (:meth:`Store.open` / :meth:`Store.open_read_only`).
-    A URL means the layout of ``oxigraph serve`` (``URL/query``, ``URL/update``,
-    ``URL/store``; see :meth:`kg.remote.Endpoints.from_base`); :class:`kg.remote.Endpoints`
-    names each endpoint. A remote store is asked a trivial query first, so an unreachable one
-    fails here; its credentials come from the environment (:func:`kg.remote.auth_from_env`).
-
-    :raises StoreError: when the store cannot be opened or reached, naming the path or URL.
-    """
-    if not is_remote(spec):
-        assert isinstance(spec, str | Path)
-        path = Path(spec)
-        return Store.open_read_only(path) if read_only else Store.open(path)
-    from kg.remote import Endpoints, RemoteStore
-
-    endpoints = spec if isinstance(spec, Endpoints) else Endpoints.from_base(str(spec))
-    store = RemoteStore.from_env(endpoints, read_only=read_only)
-    try:
-        store.ping()
-    except BaseException:
-        store.close()
-        raise
-    return store
 
 
 def _quad_text(quad: ox.Quad) -> str:
@@ -393,16 +261,3 @@ class Store:
     ) -> None:
         """Write the whole store (or one graph) to ``output`` as it goes."""
         self._inner.dump(output, fmt, from_graph=graph, prefixes=dict(prefixes or {}))
-
-
-class Counted:
-    """Passes quads through, counting them (``.count``) for reports."""
-
-    def __init__(self, quads: Iterable[ox.Quad]) -> None:
-        self._quads = quads
-        self.count = 0
-
-    def __iter__(self) -> Iterator[ox.Quad]:
-        for quad in self._quads:
-            self.count += 1
-            yield quad

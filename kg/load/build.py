@@ -18,21 +18,21 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from kg.bulk import BulkSettings, bulk_load_records
 from kg.errors import RecordError, StoreError
-from kg.grounding import Grounder
+from kg.grounding.grounder import Grounder
 from kg.ids import DEFAULT_BASE_IRI
-from kg.inputs import SliceOffsets, iter_record_files, iter_trials
+from kg.load.bulk import BulkSettings, bulk_load_records
+from kg.load.inputs import SliceOffsets, iter_record_files, iter_trials
+from kg.load.report import LoadReport
 from kg.model import Override
 from kg.ontology.load import OntologyRelease, load_ontology, parse_ontology
 from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.readers import read_trials
-from kg.report import LoadReport
 from kg.resources import resource_dir
-from kg.sparql_text import bind_values
 from kg.store import QuadStore, Store, StoreSpec, is_remote, open_store
+from kg.store.sparql_text import bind_values
 
 __all__ = [
     "BuildReport",
@@ -101,7 +101,7 @@ def load_records(
     JSON Lines files are read ``slice_lines`` lines at a time, so memory does not grow with them.
 
     :param include_contacts: also store contact persons, in each trial's private graph.
-    :param overrides: curator decisions (see :func:`kg.mappings.read_overrides`); they win.
+    :param overrides: curator decisions (see :func:`kg.grounding.sssom.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).
     :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
@@ -182,7 +182,7 @@ def bulk_build_records(
     CPU cores, for large inputs) and written in large slices: fast, and **not atomic**. Only for
     a store that nobody reads and that holds no trial graphs yet, such as a build's staging store.
 
-    :param settings: workers, batch and slice sizes (see :class:`kg.bulk.BulkSettings`).
+    :param settings: workers, batch and slice sizes (see :class:`kg.load.bulk.BulkSettings`).
     """
     grounder = Grounder(index, overrides=overrides)
     return bulk_load_records(

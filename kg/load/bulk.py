@@ -1,7 +1,7 @@
 """The fast path of a fresh build: worker processes read, ground and map batches of records
 into N-Quads bytes while a loader thread feeds them to Oxigraph's bulk loader.
 
-The quads are exactly those :func:`kg.pipeline.load_records` writes (same reader, grounder and
+The quads are exactly those :func:`kg.load.build.load_records` writes (same reader, grounder and
 mapping, run in the workers), and a record that cannot be read is reported and skipped the same
 way. What differs is how they reach the store: in large bulk-loaded slices instead of one
 transaction per trial, so this path is only for a store that nobody reads yet (a build's
@@ -12,8 +12,8 @@ they are read, at most a few batches are in flight, and the bytes waiting for th
 bounded. A trial whose record appears twice is written once, the later record winning, as a
 reload would.
 
-JSON Lines files are sliced by :func:`kg.inputs.iter_record_files`, as for
-:func:`~kg.pipeline.load_records`: a byte that is not UTF-8 rejects its slice of lines.
+JSON Lines files are sliced by :func:`kg.load.inputs.iter_record_files`, as for
+:func:`~kg.load.build.load_records`: a byte that is not UTF-8 rejects its slice of lines.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from typing import BinaryIO, NamedTuple
 import pyoxigraph as ox
 
 from kg.errors import RecordError
-from kg.grounding import Grounder
+from kg.grounding.grounder import Grounder
 from kg.ids import DEFAULT_BASE_IRI
-from kg.inputs import RecordFile, SliceOffsets, expand_inputs, iter_record_files
+from kg.load.inputs import RecordFile, SliceOffsets, expand_inputs, iter_record_files
+from kg.load.report import LoadReport
 from kg.model import Grounding, MentionKind
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_nquads
 from kg.readers import read_trials
-from kg.report import LoadReport
 from kg.store import Store
 
 __all__ = ["BulkSettings", "bulk_load_records"]

@@ -34,7 +34,8 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
-from kg.sparql_text import bind_values, with_prefixes
+from kg.store.base import QueryResult
+from kg.store.sparql_text import bind_values, with_prefixes
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -50,7 +51,6 @@ ENV_TOKEN = "TRIALKG_STORE_TOKEN"
 #: Set to ``digest`` for HTTP Digest instead of Basic (Virtuoso's ``/sparql-auth``).
 ENV_AUTH_SCHEME = "TRIALKG_STORE_AUTH"
 
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 _RESULTS_ACCEPT = (

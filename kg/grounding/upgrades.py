@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.grounding import Grounder
-from kg.inputs import iter_trials
+from kg.grounding.grounder import Grounder
+from kg.load.inputs import iter_trials
 from kg.model import Grounding
 from kg.ontology.terms import TermIndex
 
