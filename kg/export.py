@@ -16,24 +16,15 @@ from typing import IO
 
 import pyoxigraph as ox
 
+from kg import formats
 from kg.errors import TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES
 from kg.store import Counted, QuadStore
 
-__all__ = ["EXPORTERS", "SELECTIONS", "export", "jsonld", "select_graphs"]
+__all__ = ["SELECTIONS", "export", "jsonld", "select_graphs"]
 
 logger = logging.getLogger(__name__)
-
-#: Format name -> Oxigraph format (JSON-LD goes through rdflib).
-EXPORTERS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
 
 #: Which named graphs an export takes.
 SELECTIONS = ("trials", "ontologies", "all")
@@ -74,28 +65,28 @@ def export(
     selection: str = "trials",
     base: str = DEFAULT_BASE_IRI,
 ) -> int:
-    """Write the selected graphs to ``output`` in format ``fmt``.
+    """Write the selected graphs to ``output`` in format ``fmt`` (a name of :mod:`kg.formats`).
 
     :returns: the number of statements written.
     :raises TrialkgError: for an unknown format or selection, listing the known ones.
     """
     try:
-        rdf_format = EXPORTERS[fmt]
+        rdf_format = formats.by_name(fmt)
     except KeyError:
         raise TrialkgError(
-            f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}"
+            f"unknown export format {fmt!r}; known: {', '.join(formats.NAMES)}"
         ) from None
     graphs = select_graphs(store, selection, base=base)
     counter = Counted(_quads(store, graphs))
     quads = iter(counter)
     prefixes = {**PREFIXES, "trial": f"{base}trial/"}
-    if rdf_format == ox.RdfFormat.JSON_LD:
+    if rdf_format.is_jsonld:
         _jsonld(quads, output, prefixes)
-    elif rdf_format.supports_datasets:
-        ox.serialize(quads, output, rdf_format, prefixes=prefixes)
+    elif rdf_format.datasets:
+        ox.serialize(quads, output, rdf_format.oxigraph, prefixes=prefixes)
     else:
         triples = (q.triple for q in quads)
-        ox.serialize(triples, output, rdf_format, prefixes=prefixes)
+        ox.serialize(triples, output, rdf_format.oxigraph, prefixes=prefixes)
     logger.info("exported %d statements from %d graphs as %s", counter.count, len(graphs), fmt)
     return counter.count
 

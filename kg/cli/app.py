@@ -19,6 +19,7 @@ from typing import IO, Any, TypeVar, cast
 import click
 import pyoxigraph as ox
 
+from kg import formats
 from kg.errors import QueryError, TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.load.build import LoadReport
@@ -151,12 +152,8 @@ _RESULT_FORMATS = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
-_GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+# A CONSTRUCT or DESCRIBE answer is triples: every format of kg.formats but the datasets.
+_GRAPH_FORMATS = {f.name: f.oxigraph for f in formats.FORMATS if not f.datasets}
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -580,8 +577,8 @@ def sparql(query_or_file: str, fmt: str | None, store_spec: StoreSpec) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]),
-    default="turtle",
+    type=click.Choice(formats.NAMES),
+    default=formats.NAMES[0],
     show_default=True,
 )
 @click.option(
