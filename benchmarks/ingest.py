@@ -3,7 +3,7 @@
 One run measures, each in a process of its own with its memory sampled:
 
 a. **trialkg**: read -> ground -> map -> store, the fast path of ``trialkg build``
-   (:func:`kg.load.build.bulk_build_records`) into a fresh Oxigraph store;
+   (:func:`kg.load.bulk.bulk_build_records`) into a fresh Oxigraph store;
 b. **pyoxigraph bulk_load** of exactly the quads (a) wrote, dumped to an N-Quads file first:
    the storage engine's own limit on this machine;
 c. **rdflib**: the same reader, grounder and mapping, each quad added to an ``rdflib.Dataset``
@@ -250,7 +250,7 @@ def _fresh(path: Path) -> Path:
 
 def stage_trialkg(studies: str, store: str, workers: int | None = None) -> dict[str, Any]:
     """(a) trialkg's build path into a fresh store."""
-    from kg.load.build import bulk_build_records
+    from kg.load import bulk_build_records
     from kg.load.bulk import BulkSettings
     from kg.store import Store
 
@@ -410,7 +410,7 @@ def stage_rdflib(studies: str, nquads: str, limit: int) -> dict[str, Any]:
 
 def stage_incremental(studies: str, store: str) -> dict[str, Any]:
     """Reload changed trials into a built store, one transaction per trial (``trialkg load``)."""
-    from kg.load.build import load_records
+    from kg.load import load_records
     from kg.store import Store
 
     index, setup = _index()

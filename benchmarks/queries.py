@@ -69,7 +69,7 @@ import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 
 from kg.ids import DEFAULT_BASE_IRI  # noqa: E402
-from kg.load.build import build  # noqa: E402
+from kg.load import build  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.queries import NamedQuery, bind, bound_sparql, load_queries, run_named  # noqa: E402
 from kg.rdf.vocab import PREFIXES  # noqa: E402

@@ -17,7 +17,7 @@ from kg.errors import (
 )
 from kg.export import export
 from kg.grounding.grounder import Grounder, ground
-from kg.load.build import build, load_records
+from kg.load import build, load_records
 from kg.model import (
     CellProduct,
     Condition,

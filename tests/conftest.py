@@ -140,7 +140,7 @@ def seed_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Open it read-only; a test that changes a store copies this folder first.
     """
-    from kg.load.build import build
+    from kg.load import build
 
     path = tmp_path_factory.mktemp("seed-store") / "kg.db"
     build(path, [SEED], [DOID_NCIT_2026, CL_EDIT_OWL])

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from kg.load.build import default_ontologies
+from kg.load import default_ontologies
 from kg.queries import load_queries
 
 from conftest import load_benchmark

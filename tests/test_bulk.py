@@ -12,7 +12,7 @@ from types import ModuleType
 import pyoxigraph as ox
 import pytest
 
-from kg.load.build import LoadReport, bulk_build_records, load_records
+from kg.load import LoadReport, bulk_build_records, load_records
 from kg.load.bulk import BulkSettings
 from kg.ontology.terms import TermIndex
 from kg.store import Store

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.load.build import build
+from kg.load import build
 from kg.queries import load_queries, run_named
 from kg.store import Store
 

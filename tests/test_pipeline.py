@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg.errors import OntologyError
-from kg.load.build import build, load_records
+from kg.load import build, load_records
 from kg.load.inputs import expand_inputs
 from kg.ontology.terms import TermIndex
 from kg.store import Store

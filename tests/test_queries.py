@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import QueryError
-from kg.load.build import load_into
+from kg.load import load_into
 from kg.queries import Parameter, bind, bound_sparql, load_queries, run_named
 from kg.rdf.vocab import PREFIXES, TRIALKG
 from kg.store import Store

@@ -1,11 +1,11 @@
 """The fast path of a fresh build: worker processes read, ground and map batches of records
 into N-Quads bytes while a loader thread feeds them to Oxigraph's bulk loader.
 
-The quads are exactly those :func:`kg.load.build.load_records` writes (same reader, grounder and
-mapping, run in the workers), and a record that cannot be read is reported and skipped the same
-way. What differs is how they reach the store: in large bulk-loaded slices instead of one
-transaction per trial, so this path is only for a store that nobody reads yet (a build's
-staging store, moved into place when it is done).
+The quads are exactly those :func:`kg.load.transactional.load_records` writes (the same record
+loop, :func:`kg.load.loop.load_piece`, run in the workers), and a record that cannot be read is
+reported and skipped the same way. What differs is how they reach the store: in large
+bulk-loaded slices instead of one transaction per trial, so this path is only for a store that
+nobody reads yet (a build's staging store, moved into place when it is done).
 
 Memory stays flat in the number of trials: JSON Lines files are cut into batches of lines as
 they are read, at most a few batches are in flight, and the bytes waiting for the loader are
@@ -13,7 +13,7 @@ bounded. A trial whose record appears twice is written once, the later record wi
 reload would.
 
 JSON Lines files are sliced by :func:`kg.load.inputs.iter_record_files`, as for
-:func:`~kg.load.build.load_records`: a byte that is not UTF-8 rejects its slice of lines.
+:func:`~kg.load.transactional.load_records`: a byte that is not UTF-8 rejects its slice of lines.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -38,13 +38,14 @@ from kg.errors import RecordError
 from kg.grounding.grounder import Grounder
 from kg.ids import DEFAULT_BASE_IRI
 from kg.load.inputs import RecordFile, SliceOffsets, expand_inputs, iter_record_files
+from kg.load.loop import PieceResult, add_piece, load_piece, reject
 from kg.load.report import LoadReport
-from kg.model import Grounding, MentionKind
+from kg.model import GroundedTrial, Override, Trial
+from kg.ontology.terms import TermIndex
 from kg.rdf.mapping import contact_quads, graphs_of, trial_to_nquads
-from kg.readers import read_trials
 from kg.store import Store
 
-__all__ = ["BulkSettings", "bulk_load_records"]
+__all__ = ["BulkSettings", "bulk_build_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +79,10 @@ class _TrialOut(NamedTuple):
 
 @dataclass
 class _Result:
-    piece: RecordFile
-    trials: list[_TrialOut] = field(default_factory=list)
-    #: Per item read: None for a trial, the error for a rejected record (in reading order).
-    rejected: list[RecordError] = field(default_factory=list)
-    records_read: int = 0
-    quads: int = 0
-    #: Lines in this slice and the studies read from them.
-    lines: int = 0
-    studies: int = 0
-    #: Mentions by kind: (grounded, ungrounded).
-    tally: dict[MentionKind, list[int]] = field(default_factory=dict)
-    ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
+    """A worker's answer for one piece: the loop's result and the N-Quads of its trials."""
+
+    loaded: PieceResult
+    trials: list[_TrialOut]
 
 
 @dataclass
@@ -126,51 +119,22 @@ def _work(piece: RecordFile) -> _Result:
     """Read, ground and map the records of one file or slice (in a worker, or in this process)."""
     state = _STATE
     assert state is not None, "worker state not set"
-    result = _Result(RecordFile(piece.name, b"", piece.sliced, piece.first))
-    tally = result.tally
-    name = piece.name
-    try:
-        for trial in read_trials(piece.data, name):
-            result.records_read += 1
-            if isinstance(trial, RecordError):
-                result.studies += SliceOffsets.is_study(trial)
-                result.rejected.append(trial)
-                continue
-            result.studies += 1
-            grounded = state.grounder(trial)
-            text = trial_to_nquads(
-                grounded,
-                base=state.base,
-                loaded_at=state.loaded_at,
-                ontology_versions=state.versions,
-            )
-            quads = text.count("\n")  # one line per quad: literals escape their line breaks
-            graphs = graphs_of(trial, base=state.base)
-            private = None
-            if state.include_contacts and trial.contacts:
-                private = _serialize(list(contact_quads(trial, base=state.base)))
-            result.trials.append(
-                _TrialOut(graphs.public.value, text.encode("utf-8"), private, graphs.private.value)
-            )
-            result.quads += quads
-            for g in (*grounded.conditions, *grounded.cell_products):
-                counts = tally.setdefault(g.kind, [0, 0])
-                if g.grounded:
-                    counts[0] += 1
-                else:
-                    counts[1] += 1
-                    result.ungrounded.append((trial.key, g))
-            logger.info("loaded trial %s from %s: %d quads", trial.key, name, quads)
-    except RecordError as exc:
-        result.records_read += 1
-        result.rejected.append(exc.with_traceback(None))
-    except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
-        result.records_read += 1
-        result.rejected.append(
-            RecordError(name, None, None, f"unreadable record ({type(exc).__name__}: {exc})")
+    trials: list[_TrialOut] = []
+
+    def write(trial: Trial, grounded: GroundedTrial) -> int:
+        text = trial_to_nquads(
+            grounded, base=state.base, loaded_at=state.loaded_at, ontology_versions=state.versions
         )
-    result.lines = SliceOffsets.lines_of(piece)
-    return result
+        graphs = graphs_of(trial, base=state.base)
+        private = None
+        if state.include_contacts and trial.contacts:
+            private = _serialize(list(contact_quads(trial, base=state.base)))
+        trials.append(
+            _TrialOut(graphs.public.value, text.encode("utf-8"), private, graphs.private.value)
+        )
+        return text.count("\n")  # one line per quad: literals escape their line breaks
+
+    return _Result(load_piece(piece, state.grounder, write), trials)
 
 
 def _tasks(
@@ -178,12 +142,11 @@ def _tasks(
     settings: BulkSettings,
     progress: Progress | None,
     stdin: BinaryIO | None,
-    rejected: list[RecordError],
+    totals: LoadReport,
 ) -> Iterator[RecordFile]:
     for piece in iter_record_files(inputs, stdin=stdin, slice_lines=settings.batch_lines):
         if isinstance(piece, RecordError):
-            rejected.append(piece)
-            logger.warning("rejected %s", piece)
+            reject(totals, piece)
             continue
         if progress and piece.first:
             progress(piece.name)
@@ -249,24 +212,29 @@ class _Loader:
         self._check()
 
 
-def bulk_load_records(
+def bulk_build_records(
     store: Store,
     inputs: Sequence[str | Path],
-    grounder: Grounder,
+    index: TermIndex,
     *,
     base: str = DEFAULT_BASE_IRI,
     include_contacts: bool = False,
+    overrides: Mapping[str, Override] | None = None,
     loaded_at: datetime | None = None,
     progress: Progress | None = None,
     stdin: BinaryIO | None = None,
     settings: BulkSettings | None = None,
 ) -> LoadReport:
-    """Read, ground, map and bulk-load every record in ``inputs`` into a fresh store.
+    """Fill a fresh store with every record in ``inputs``, through the bulk loader.
 
-    **Not atomic**, and for a store that holds no trial graphs yet: quads go in through the
-    bulk loader, slice by slice. Rejected records are reported as :func:`load_records` does.
+    The same quads and the same report as :func:`kg.load.transactional.load_records`, made by
+    worker processes (all CPU cores, for large inputs) and written in large slices: fast, and
+    **not atomic**. Only for a store that nobody reads and that holds no trial graphs yet, such
+    as a build's staging store.
 
-    :param grounder: grounds the mentions (forked into the workers, each keeping its cache).
+    :param index: the terms to ground to; the grounder is forked into the workers, each keeping
+        its cache.
+    :param overrides: curator decisions (see :func:`kg.grounding.sssom.read_overrides`); they win.
     :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).
@@ -275,9 +243,9 @@ def bulk_load_records(
     """
     settings = settings or BulkSettings()
     totals = LoadReport()
-    versions = sorted({r.version for r in grounder.index.releases})
+    versions = sorted({r.version for r in index.releases})
     state = _WorkerState(
-        grounder=grounder,
+        grounder=Grounder(index, overrides=overrides),
         base=base,
         loaded_at=loaded_at or datetime.now(UTC),
         versions=versions,
@@ -287,7 +255,7 @@ def bulk_load_records(
     if workers is None:
         parallel = _input_bytes(inputs) >= settings.parallel_from_bytes
         workers = (os.cpu_count() or 1) if parallel else 0
-    tasks = _tasks(inputs, settings, progress, stdin, totals.rejected)
+    tasks = _tasks(inputs, settings, progress, stdin, totals)
     loader = _Loader(store, settings.load_bytes)
     handler = _Handler(store, loader, totals)
     try:
@@ -327,19 +295,7 @@ class _Handler:
         self._offsets = SliceOffsets()
 
     def __call__(self, result: _Result) -> None:
-        totals = self.totals
-        piece = result.piece
-        if piece.first:
-            totals.files += 1
-        self._offsets.start(piece)
-        for error in result.rejected:
-            error = self._offsets.rebase(piece, error)
-            totals.rejected.append(error)
-            logger.warning("rejected %s", error)
-        self._offsets.advance(result.lines, result.studies)
-        totals.records_read += result.records_read
-        totals.trials_loaded += len(result.trials)
-        totals.quads += result.quads
+        add_piece(self.totals, result.loaded, self._offsets)
         for trial in result.trials:
             key = hash(trial.graph)
             if key in self._seen:
@@ -349,10 +305,6 @@ class _Handler:
             self.loader.add(trial.nquads)
             if trial.private is not None:
                 self.loader.add(trial.private)
-        for kind, (grounded, ungrounded) in result.tally.items():
-            totals.grounded[kind][0] += grounded
-            totals.grounded[kind][1] += ungrounded
-        totals.ungrounded.extend(result.ungrounded)
 
     def replace_duplicates(self) -> None:
         """Records read twice: the later one replaces the graph, as a reload does."""

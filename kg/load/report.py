@@ -40,3 +40,18 @@ class LoadReport:
         else:
             tally[1] += 1
             self.ungrounded.append((key, grounding))
+
+    def add_counts(self, other: LoadReport) -> None:
+        """Add another report's records, trials, quads, mentions and graphs to this one.
+
+        Its files and rejected records are not added: :func:`kg.load.loop.add_piece` counts
+        the files and names each reject as the whole file would.
+        """
+        self.records_read += other.records_read
+        self.trials_loaded += other.trials_loaded
+        self.quads += other.quads
+        for kind, (grounded, ungrounded) in other.grounded.items():
+            self.grounded[kind][0] += grounded
+            self.grounded[kind][1] += ungrounded
+        self.ungrounded.extend(other.ungrounded)
+        self.graphs |= other.graphs

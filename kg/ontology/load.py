@@ -27,11 +27,13 @@ from kg.errors import OntologyError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.ontology.obo import obo_to_triples
 from kg.rdf.vocab import DCTERMS, FOAF, OWL, PROV, RDF, TRIALKG, XSD
+from kg.resources import resource_dir
 from kg.store import QuadStore
 
 __all__ = [
     "OntologyRelease",
     "load_ontology",
+    "load_vocabulary",
     "ontology_graph",
     "parse_ontology",
     "read_catalog",
@@ -361,3 +363,11 @@ def read_releases(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> tuple[On
             )
         )
     return tuple(releases)
+
+
+def load_vocabulary(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> int:
+    """Load the trialkg vocabulary (``ontologies/trialkg.ttl``) into ``<base>graph/vocab``."""
+    graph = ox.NamedNode(f"{base}graph/vocab")
+    path = resource_dir("ontologies") / "trialkg.ttl"
+    quads = (ox.Quad(t.subject, t.predicate, t.object, graph) for t in parse_ontology(path))
+    return store.replace_graph_large(graph, quads)

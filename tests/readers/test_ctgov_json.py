@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import RecordError
-from kg.load.build import load_into
+from kg.load import load_into
 from kg.model import (
     Arm,
     Code,

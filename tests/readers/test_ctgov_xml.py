@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kg.errors import RecordError
 from kg.grounding.grounder import Grounder
-from kg.load.build import load_into
+from kg.load import load_into
 from kg.model import (
     Arm,
     Code,

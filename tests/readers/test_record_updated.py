@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import RecordError
-from kg.load.build import load_records, newest_record_update
+from kg.load import load_records, newest_record_update
 from kg.model import DatedValue
 from kg.ontology.terms import TermIndex
 from kg.rdf.vocab import TRIALKG, XSD
