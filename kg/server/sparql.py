@@ -1,4 +1,7 @@
-"""The SPARQL 1.1 Protocol over a store: requests in, results or RDF out, within limits."""
+"""Queries as the SPARQL endpoint runs them: within limits, results read whole and written.
+
+The HTTP side of the protocol is :mod:`kg.server.routes.sparql`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from kg.rdf.vocab import PREFIXES
 from kg.store import QuadStore
 
 __all__ = [
-    "GRAPH_TYPES",
     "RESULT_TYPES",
     "LimitExceeded",
     "Limits",
@@ -30,13 +32,6 @@ RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
     "text/csv": ox.QueryResultsFormat.CSV,
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
     "application/json": ox.QueryResultsFormat.JSON,
-}
-#: Media types of CONSTRUCT/DESCRIBE results (and RDF documents), first is the default.
-GRAPH_TYPES: dict[str, ox.RdfFormat | None] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": None,  # compact JSON-LD through rdflib
 }
 
 

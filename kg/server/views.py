@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pyoxigraph as ox
@@ -27,6 +27,7 @@ from kg.rdf.vocab import (
     TRIALKG_NS,
     XSD,
 )
+from kg.server.cache import TermCache
 from kg.store import QuadStore
 from kg.store.sparql_text import bind_values
 
@@ -72,8 +73,6 @@ SELECT ?trial ?linked WHERE {{
 """
 #: Trials a term page lists at a time.
 TERM_PAGE_SIZE = 100
-#: The most trials a :class:`Site` keeps ranked in memory, over all terms (about 70 bytes each).
-RANKED_TRIALS_KEPT = 1_000_000
 
 
 def _t(
@@ -107,9 +106,8 @@ class Site:
     """Reads what the server shows from one store and its term index.
 
     With ``remember`` (for a store only this process can change), a term's trial count, and
-    for a term with many trials its trials in page order, are read once and kept: a term
-    page of the root of DOID lists every trial, which costs the store a count and a sort of
-    them all on each request otherwise. :meth:`forget` drops them after a write.
+    for a term with many trials its trials in page order, are read once and kept in
+    :attr:`cache`; ``cache.forget()`` drops them after a write.
     """
 
     def __init__(
@@ -118,20 +116,7 @@ class Site:
         self.store = store
         self.index = index
         self.base = base
-        self.remember = remember
-        self._counts: dict[str, int] = {}
-        # Least recently used first; at most RANKED_TRIALS_KEPT trials in all.
-        self._ranked: OrderedDict[str, list[str]] = OrderedDict()
-        # Counts up at each forget(), so what a request read before a write is not kept after it.
-        self._generation = 0
-        self._lock = threading.Lock()  # requests run in threads
-
-    def forget(self) -> None:
-        """Drop the counts and rankings kept so far (the store has changed)."""
-        with self._lock:
-            self._generation += 1
-            self._counts.clear()
-            self._ranked.clear()
+        self.cache = TermCache(remember=remember)
 
     # -- trials -------------------------------------------------------------------------------
 
@@ -164,6 +149,7 @@ class Site:
         return triples
 
     def trial_page(self, trial: ox.NamedNode, triples: list[ox.Triple]) -> TrialPage:
+        """What a trial's page shows, from its description (:meth:`describe_trial`)."""
         by_subject: dict[object, dict[ox.NamedNode, list[object]]] = defaultdict(
             lambda: defaultdict(list)
         )
@@ -240,56 +226,48 @@ class Site:
         return page
 
     def _term_link(self, iri: str, label: str) -> dict[str, str]:
+        """A linked term as a page shows it: its CURIE, label and term page."""
         curie = to_curie(iri) or iri
         return {"iri": iri, "curie": curie, "label": label, "page": f"/term/{curie}"}
 
     def count_trials_under(self, curie: str) -> int:
         """How many trials link to a term or any term below it."""
-        with self._lock:
-            if curie in self._counts:
-                return self._counts[curie]
-            generation = self._generation
+        return self.cache.count(curie, partial(self._read_count, curie))
+
+    def _read_count(self, curie: str) -> int:
+        """How many trials link to a term or any term below it, as the store counts them."""
         # Bound in a VALUES block, so the walk starts from the term (see kg.queries).
         text = bind_values(_TRIALS_UNDER_COUNT, {"term": OBO.term(curie)})
         rows = self.store.query(text, prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
-        count = sum(int(row["trials"].value) for row in rows)
-        with self._lock:
-            if self.remember and generation == self._generation:
-                self._counts[curie] = count
-        return count
+        return sum(int(row["trials"].value) for row in rows)
 
     def _ids_under(self, curie: str, *, offset: int, limit: int, total: int) -> list[str]:
         """``limit`` identifiers of the trials at or below a term, from ``offset`` on, in order."""
-        with self._lock:
-            ranked = self._ranked.get(curie)
-            if ranked is not None:
-                self._ranked.move_to_end(curie)
-            generation = self._generation
-        if ranked is not None:
-            return ranked[offset : offset + limit]
         # Keep a ranking only when it saves much and fits: reading it whole costs about what
         # one page costs without it.
-        keep = self.remember and _LOOKUP_UP_TO < total <= RANKED_TRIALS_KEPT
+        keep = total > _LOOKUP_UP_TO and self.cache.fits(total)
+        ranked = self.cache.ranking(curie, partial(self._rank, curie, total) if keep else None)
+        if ranked is not None:
+            return ranked[offset : offset + limit]
+        return self._read_ids(
+            curie, total, f" ORDER BY ?id LIMIT {int(limit)} OFFSET {int(offset)}"
+        )
+
+    def _rank(self, curie: str, total: int) -> list[str]:
+        """Every identifier of the trials at or below a term, in order."""
+        # Sorted here: by code point, as ORDER BY sorts plain literals, but faster.
+        return sorted(self._read_ids(curie, total))
+
+    def _read_ids(self, curie: str, total: int, page: str = "") -> list[str]:
+        """The identifiers of the trials at or below a term (of ``total``), as the store reads
+        them: ``page`` (solution modifiers) picks which, in which order."""
         identifier = _IDENTIFIER_LOOKUP if total <= _LOOKUP_UP_TO else _IDENTIFIER_JOIN
-        text = _IDS_UNDER.format(linked=_LINKED_UNDER, identifier=identifier)
-        if not keep:
-            text += f" ORDER BY ?id LIMIT {int(limit)} OFFSET {int(offset)}"
+        text = _IDS_UNDER.format(linked=_LINKED_UNDER, identifier=identifier) + page
         # Bound in a VALUES block, so the walk starts from the term.
         rows = self.store.query(bind_values(text, {"term": OBO.term(curie)}), prefixes=PREFIXES)
         assert isinstance(rows, ox.QuerySolutions)
-        ids = [row["id"].value for row in rows]
-        if not keep:
-            return ids
-        # Sorted here: by code point, as ORDER BY sorts plain literals, but faster.
-        ids.sort()
-        with self._lock:
-            if generation == self._generation:
-                self._ranked[curie] = ids
-                kept = sum(len(ranked) for ranked in self._ranked.values())
-                while kept > RANKED_TRIALS_KEPT:
-                    kept -= len(self._ranked.popitem(last=False)[1])
-        return ids[offset : offset + limit]
+        return [row["id"].value for row in rows]
 
     def trials_under(
         self,
@@ -371,6 +349,8 @@ class Site:
     # -- search -------------------------------------------------------------------------------
 
     def _matches(self, q: str) -> list[tuple[int, str, str]]:
+        """DOID and CL terms whose label or a synonym contains ``q``: (rank, CURIE, name),
+        labels before synonyms and names starting with ``q`` first."""
         want = normalise_text(q)
         hits: list[tuple[int, str, str]] = []
         for term in self.index.iter_terms():
@@ -413,10 +393,12 @@ class Site:
     # -- vocabulary, VoID, stats --------------------------------------------------------------
 
     def vocabulary(self) -> list[ox.Triple]:
+        """The statements of the trialkg vocabulary's graph."""
         graph = ox.NamedNode(f"{self.base}graph/vocab")
         return [q.triple for q in self.store.quads(graph=graph)]
 
     def vocabulary_table(self, triples: Iterable[ox.Triple]) -> list[dict[str, str]]:
+        """The vocabulary's terms, by name, with their label, definition and type."""
         terms: dict[str, dict[str, str]] = {}
         for t in triples:
             subject, obj = t.subject, t.object
@@ -442,6 +424,7 @@ class Site:
         return sorted(terms.values(), key=lambda e: e["name"])
 
     def stats(self) -> dict[str, int]:
+        """How many trials, ontology terms and statements the store holds."""
         trials = self.store.query(
             "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a obo:OBI_0003699 }", prefixes=PREFIXES
         )
@@ -453,6 +436,7 @@ class Site:
         }
 
     def void(self, origin: str) -> list[ox.Triple]:
+        """A VoID description of the dataset served at ``origin``."""
         void = ox.NamedNode(f"{self.base}dataset")
 
         def v(name: str) -> ox.NamedNode:

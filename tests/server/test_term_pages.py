@@ -14,7 +14,7 @@ from kg.ids import DEFAULT_BASE_IRI, to_curie
 from kg.load.build import build
 from kg.ontology.terms import TermIndex
 from kg.rdf.vocab import PREFIXES
-from kg.server import ServerConfig, create_app, views
+from kg.server import ServerConfig, cache, create_app, views
 from kg.store import Store
 from kg.store.sparql_text import bind_values
 
@@ -142,11 +142,11 @@ def test_a_kept_ranking_pages_as_the_store_does(
         if listing is None:
             break
         listed += [t["id"] for t in listing["trials"]]
-        assert list(site._ranked) == [curie]  # read once, on the first page
+        assert list(site.cache._ranked) == [curie]  # read once, on the first page
     assert listed == _expected(store_path, curie)
 
-    site.forget()
-    assert not site._ranked and not site._counts
+    site.cache.forget()
+    assert not site.cache._ranked and not site.cache._counts
 
 
 def test_rankings_kept_stay_within_their_bound(
@@ -156,19 +156,19 @@ def test_rankings_kept_stay_within_their_bound(
     store = Store.open_read_only(store_path)
     site = views.Site(store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True)
     every, cancer = len(_expected(store_path, "DOID:4")), len(_expected(store_path, "DOID:162"))
-    monkeypatch.setattr(views, "RANKED_TRIALS_KEPT", every + cancer - 1)
+    monkeypatch.setattr(cache, "RANKED_TRIALS_KEPT", every + cancer - 1)
 
     first = site.term_listing("DOID:4", 2)
     site.term_listing("DOID:162", 1)  # both do not fit: the least recently used goes
 
-    assert list(site._ranked) == ["DOID:162"]
+    assert list(site.cache._ranked) == ["DOID:162"]
     assert site.term_listing("DOID:4", 2) == first
-    assert list(site._ranked) == ["DOID:4"]
+    assert list(site.cache._ranked) == ["DOID:4"]
     # A term with more trials than the bound is paged by the store each time, never kept.
-    monkeypatch.setattr(views, "RANKED_TRIALS_KEPT", every - 1)
-    site.forget()
+    monkeypatch.setattr(cache, "RANKED_TRIALS_KEPT", every - 1)
+    site.cache.forget()
     assert site.term_listing("DOID:4", 2) == first
-    assert not site._ranked
+    assert not site.cache._ranked
 
 
 def test_an_update_through_the_server_drops_what_was_kept(

@@ -1,0 +1,49 @@
+"""What every route shares: how the server runs, its store, and what its pages read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from kg.ids import DEFAULT_BASE_IRI
+from kg.rdf.vocab import PREFIXES
+from kg.server.sparql import Limits
+from kg.server.views import Site
+from kg.store import QuadStore
+
+__all__ = ["Context", "ServerConfig", "context"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """How the server runs."""
+
+    #: The base of trial and graph IRIs in the store.
+    base: str = DEFAULT_BASE_IRI
+    #: Allow SPARQL Update through /sparql (off: updates get 403).
+    allow_update: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes RDF is written with: the vocabularies' and ``trial:`` for this base."""
+        return {**PREFIXES, "trial": f"{self.base}trial/"}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The state one application shares between its requests."""
+
+    store: QuadStore
+    config: ServerConfig
+    site: Site
+    templates: Jinja2Templates
+
+
+def context(request: Request) -> Context:
+    """The shared state of the application serving ``request``."""
+    shared = request.app.state.context
+    assert isinstance(shared, Context)
+    return shared

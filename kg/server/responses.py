@@ -1,0 +1,70 @@
+"""What routes answer with: RDF in a served format, plain-text errors; and the formats offered.
+
+The RDF formats come from :data:`kg.formats.SERVED`, the project's one table of formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from kg.export import jsonld
+from kg.formats import SERVED, Format
+from kg.server.context import context
+from kg.server.negotiate import choose
+
+__all__ = [
+    "DEFAULT_RDF_TYPE",
+    "DOCUMENT_TYPES",
+    "HTML",
+    "RDF_FORMATS",
+    "error",
+    "origin",
+    "preferred",
+    "rdf_response",
+]
+
+HTML = "text/html"
+#: The RDF formats of documents and CONSTRUCT/DESCRIBE results, by media type, the default first.
+RDF_FORMATS: dict[str, Format] = {fmt.media_type: fmt for fmt in SERVED}
+#: The media type of RDF for a client that accepts none of the served ones.
+DEFAULT_RDF_TYPE = SERVED[0].media_type
+#: What a document comes as: RDF, or a page for people.
+DOCUMENT_TYPES: tuple[str, ...] = (*RDF_FORMATS, HTML)
+
+
+def origin(request: Request) -> str:
+    """The scheme, host and port the request was made to, as the start of the server's URLs."""
+    return str(request.base_url).rstrip("/")
+
+
+def preferred(request: Request, offered: Sequence[str]) -> str | None:
+    """The offered media type the request's Accept header prefers (see :func:`choose`)."""
+    return choose(request.headers.get("accept"), offered)
+
+
+def error(status: int, message: str) -> PlainTextResponse:
+    """An error answered as one line of plain text."""
+    return PlainTextResponse(message + "\n", status_code=status)
+
+
+def rdf_response(
+    request: Request,
+    triples: list[ox.Triple],
+    media: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """``triples`` in the served RDF format of ``media``, written with the server's prefixes.
+
+    JSON-LD names the server's published context (``/context.jsonld``) as its ``@context``.
+    """
+    prefixes = context(request).config.prefixes
+    fmt = RDF_FORMATS[media]
+    if fmt.is_jsonld:
+        body = jsonld(triples, prefixes, context_url=f"{origin(request)}/context.jsonld")
+    else:
+        body = ox.serialize(triples, None, fmt.oxigraph, prefixes=prefixes) or b""
+    return Response(body, media_type=media, headers=headers)
