@@ -16,7 +16,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from kg import formats
+import kg.formats as formats
 from kg.errors import TrialkgError
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES

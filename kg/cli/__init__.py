@@ -1,13 +1,14 @@
 """The ``trialkg`` command: parse, call one library function, format the result.
 
 Data goes to stdout; messages, summaries and warnings to stderr. Exit codes: 0 success,
-1 failure or rejected records, 2 usage error. ``app`` holds the group and the commands on
-trials; ``fetch`` downloads studies; ``ontologies`` and ``mappings`` hold those groups.
+1 failure or rejected records, 2 usage error.
+
+One module per command or group of commands: ``app`` holds the ``main`` group and adds the
+others' commands to it; ``options`` what they share (the store options and the opening of
+the store, ``--base-iri``, ``--out``, ``-q``, progress on stderr); ``build`` (build, load),
+``query`` (query, sparql), ``export``, ``serve``, ``fetch``, ``ontologies`` and ``mappings``.
 """
 
-from kg.cli import fetch as _fetch  # noqa: F401 -- registers `trialkg fetch`
-from kg.cli import mappings as _mappings  # noqa: F401 -- registers `trialkg mappings ...`
-from kg.cli import ontologies as _ontologies  # noqa: F401 -- registers `trialkg ontologies ...`
 from kg.cli.app import main
 
 __all__ = ["main"]

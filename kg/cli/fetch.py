@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from kg.cli.app import STORE_OPTION, _quiet, main, open_for_command
+from kg.cli.options import STORE_OPTION, download_bar, open_for_command, quiet
 from kg.readers.ctgov import SOURCE
 from kg.sources.ctgov import API, MAX_PAGE_SIZE, StudyQuery, fetch_studies
 from kg.store import StoreSpec
 
 
-@main.command()
+@click.command()
 @click.option(
     "--out",
     "out_path",
@@ -104,16 +102,7 @@ def fetch(
         term=term,
         condition=condition,
     )
-    show = sys.stderr.isatty() and not _quiet()
-    with click.progressbar(
-        length=0, label="fetching studies", file=sys.stderr, hidden=not show
-    ) as bar:
-
-        def progress(done: int, total: int | None, bar: Any = bar) -> None:
-            if total:
-                bar.length = min(total, limit) if limit else total
-            bar.update(done - bar.pos)
-
+    with download_bar("fetching studies", limit=limit) as progress:
         report = fetch_studies(
             out,
             query,
@@ -124,7 +113,7 @@ def fetch(
             restart=restart,
             progress=progress,
         )
-    if _quiet():
+    if quiet():
         return
     of = f" of {report.total:,}" if report.total is not None else ""
     resumed = ", carrying on an interrupted download" if report.resumed else ""
@@ -143,8 +132,9 @@ def fetch(
 
 
 def _newest_in_store(store_spec: StoreSpec) -> dt.date:
+    """The day the newest ClinicalTrials.gov record in the store was last updated."""
     from kg.errors import StoreError
-    from kg.load.build import newest_record_update
+    from kg.load import newest_record_update
 
     newest = newest_record_update(open_for_command(store_spec, read_only=True), SOURCE)
     if newest is None:
@@ -154,6 +144,6 @@ def _newest_in_store(store_spec: StoreSpec) -> dt.date:
         )
     # a month-only date (old XML records) asks from the first of that month
     day = dt.date.fromisoformat(newest if len(newest) == 10 else f"{newest}-01")
-    if not _quiet():
+    if not quiet():
         click.echo(f"{store_spec}: newest update posted {newest}; fetching from {day}", err=True)
     return day

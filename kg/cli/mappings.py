@@ -7,14 +7,12 @@ from pathlib import Path
 
 import click
 
-from kg.cli.app import BASE_OPTION, OUT_OPTION, STORE_OPTION, _quiet, main, open_for_command
+from kg.cli.options import BASE_OPTION, OUT_OPTION, STORE_OPTION, open_for_command, quiet
 from kg.model import Grounding
 from kg.store import StoreSpec
 
-# -- mappings ---------------------------------------------------------------------------------
 
-
-@main.group()
+@click.group()
 def mappings() -> None:
     """Groundings as mappings: export them as SSSOM, review what needs a curator."""
 
@@ -34,7 +32,7 @@ def mappings_export(out_path: Path, store_spec: StoreSpec, base: str) -> None:
     rows = iter_mappings(store, base=base)
     with click.open_file(str(out_path), "w", encoding="utf-8") as handle:
         n = write_sssom(rows, handle, base=base)
-    if not _quiet():
+    if not quiet():
         click.echo(f"exported {n} mappings", err=True)
 
 
@@ -69,7 +67,7 @@ def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
             out.write(
                 f"\t\tcandidate {c.curie} {c.label!r} (similarity {c.score}, via {c.matched!r})\n"
             )
-    if not _quiet():
+    if not quiet():
         click.echo(f"{len(items)} mentions to review", err=True)
 
 
@@ -104,7 +102,7 @@ def mappings_upgrade(
         trialkg mappings upgrade --old doid-2016-03-04.obo --new doid-2026-07-31.obo
     """
     from kg.grounding.upgrades import upgrade_report
-    from kg.load.build import default_records
+    from kg.load import default_records
     from kg.ontology.terms import TermIndex
 
     old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
@@ -131,6 +129,7 @@ def mappings_upgrade(
 
 
 def _link(grounding: Grounding) -> str:
+    """One side of an upgrade line: the term, its label, how and how surely it was linked."""
     if grounding.object_id is None:
         return "ungrounded"
     return (

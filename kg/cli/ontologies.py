@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from kg.cli.app import BASE_OPTION, STORE_OPTION, _quiet, main, open_for_command
+from kg.cli.options import BASE_OPTION, STORE_OPTION, download_bar, open_for_command, quiet
 from kg.store import StoreSpec
 
-# -- ontologies -------------------------------------------------------------------------------
 
-
-@main.group()
+@click.group()
 def ontologies() -> None:
     """Ontology releases: fetch or register them, list them, classify them, cut slims."""
 
@@ -64,7 +61,7 @@ def slim(
 
         trialkg ontologies slim --ontology doid.obo --out ontologies/doid-slim.ttl
     """
-    from kg.load.build import default_records, terms_used_by
+    from kg.load import default_records, terms_used_by
     from kg.ontology.slim import write_slim
 
     used = terms_used_by(list(records) or default_records(), source) | set(terms)
@@ -90,7 +87,7 @@ def classify_command(name: str, store_spec: StoreSpec, base: str) -> None:
     from kg.ontology.reason import classify
 
     n = classify(open_for_command(store_spec, read_only=False), name, base=base)
-    if not _quiet():
+    if not quiet():
         click.echo(f"{name}: {n} inferred subclass links", err=True)
 
 
@@ -170,19 +167,10 @@ def fetch_ontologies(name: str, folder: Path | None, url: str | None) -> None:
         names = list(PURLS) if name == "all" else [name]
         entries = []
         for each in names:
-            show = sys.stderr.isatty() and not _quiet()
-            with click.progressbar(
-                length=0, label=f"fetching {each}", file=sys.stderr, hidden=not show
-            ) as bar:
-
-                def progress(done: int, total: int | None, bar: Any = bar) -> None:
-                    if total:
-                        bar.length = total
-                    bar.update(done - bar.pos)
-
+            with download_bar(f"fetching {each}") as progress:
                 entries.append(fetch(each, url=url, progress=progress))
     for e in entries:
-        if not _quiet():
+        if not quiet():
             click.echo(
                 f"{e.name}: {e.path} ({e.size} bytes, {e.version or 'no version IRI'}, "
                 f"sha256 {e.sha256[:16]}…)",
