@@ -13,12 +13,12 @@ engine's joins, ``DISTINCT`` and ``ORDER BY`` without reading a row; the rest of
 reading the rows' values, which no plan can save while the query returns those rows.
 
 Then the term pages of ``trialkg serve`` (``/term/CURIE?page=N``), as the server reads them
-(:class:`kg.server.views.Site`: the count of trials, then one page of 100): the term page's
-example, the DOID classes most trials link to and with the most trials below them, the root
-"disease" (every trial with a condition in DOID), the CL class with the most trials below it;
-the first page of each, and the last page of the largest. Each case starts on a server just
-started, so its first request (the ``first`` column) reads the count, and for a term with
-many trials ranks them all, which the server keeps for the requests after it.
+(:class:`kg.server.views.terms.TermListings`: the count of trials, then one page of 100): the
+term page's example, the DOID classes most trials link to and with the most trials below them,
+the root "disease" (every trial with a condition in DOID), the CL class with the most trials
+below it; the first page of each, and the last page of the largest. Each case starts on a
+server just started, so its first request (the ``first`` column) reads the count, and for a term
+with many trials ranks them all, which the server keeps for the requests after it.
 
 Then the same query texts through rdflib's SPARQL engine, as a comparison: an ``rdflib.Dataset``
 (union default graph, as trialkg queries Oxigraph) loaded from the N-Quads dump of a store of
@@ -73,7 +73,7 @@ from kg.load import build  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.queries import NamedQuery, bind, bound_sparql, load_queries, run_named  # noqa: E402
 from kg.rdf.vocab import PREFIXES  # noqa: E402
-from kg.server.views import TERM_PAGE_SIZE, Site  # noqa: E402
+from kg.server.views.terms import TERM_PAGE_SIZE, TermListings  # noqa: E402
 from kg.store import Store  # noqa: E402
 from kg.store.sparql_text import counted  # noqa: E402
 
@@ -322,10 +322,10 @@ _DOID_ROOT = "DOID:4"
 PAGE = "term page"
 
 
-def page_cases(site: Site) -> list[Case]:
+def page_cases(listings: TermListings) -> list[Case]:
     """The term pages to time: ``{"term": CURIE, "page": N}`` (see the module's help)."""
-    doid = busiest_classes(site.store, "DOID")
-    cl = busiest_classes(site.store, "CL")
+    doid = busiest_classes(listings.store, "DOID")
+    cl = busiest_classes(listings.store, "CL")
     terms = [(_PAGE_EXAMPLE, "the example")]
     if doid:
         terms += [(doid[0], "the class most trials link to"), (doid[1], "the most trials below")]
@@ -336,7 +336,7 @@ def page_cases(site: Site) -> list[Case]:
     for curie, why in terms:
         if all(c.params["term"] != curie for c in cases):
             cases.append(Case(PAGE, {"term": curie, "page": "1"}, why))
-    counts = {c.params["term"]: site.count_trials_under(c.params["term"]) for c in cases}
+    counts = {c.params["term"]: listings.count_trials_under(c.params["term"]) for c in cases}
     largest = max(counts, key=lambda curie: counts[curie])
     pages = -(-counts[largest] // TERM_PAGE_SIZE)
     if pages > 1:
@@ -344,9 +344,9 @@ def page_cases(site: Site) -> list[Case]:
     return cases
 
 
-def _page_run(site: Site, params: Mapping[str, str]) -> int:
+def _page_run(listings: TermListings, params: Mapping[str, str]) -> int:
     """Read one term page as the server does: the count, then the page's trials."""
-    listing = site.term_listing(params["term"], int(params["page"]))
+    listing = listings.listing(params["term"], int(params["page"]))
     assert listing is not None, params
     return len(listing["trials"])
 
@@ -726,10 +726,10 @@ def run(
         )
         print(PAGES_HEADER, flush=True)
         pages = []
-        for case in page_cases(Site(store, index, DEFAULT_BASE_IRI)):
+        for case in page_cases(TermListings(store, index, DEFAULT_BASE_IRI)):
             # As the server keeps what it reads of a store only it can change.
-            site = Site(store, index, DEFAULT_BASE_IRI, remember=True)
-            timing = time_case(partial(_page_run, site, case.params), case, repeat, budget)
+            listings = TermListings(store, index, DEFAULT_BASE_IRI, remember=True)
+            timing = time_case(partial(_page_run, listings, case.params), case, repeat, budget)
             pages.append(timing)
             print(oxigraph_row(timing, first=True), flush=True)
         results["pages"] = [t.as_json() for t in pages]

@@ -26,7 +26,10 @@ from kg.ontology.terms import TermIndex
 from kg.server.access_log import AccessLog
 from kg.server.context import Context, ServerConfig
 from kg.server.routes import search, sparql, term, trial, void
-from kg.server.views import Site
+from kg.server.views.describe import DatasetDescription
+from kg.server.views.search import TermSearch
+from kg.server.views.terms import TermListings
+from kg.server.views.trial import TrialDescriptions
 from kg.store import QuadStore, Store
 
 __all__ = ["ServerConfig", "create_app"]
@@ -72,7 +75,15 @@ def create_app(store: QuadStore, config: ServerConfig = _DEFAULT_CONFIG) -> Star
     # A store on disk changes only through this server while it serves it (writing to a store
     # another process reads is not supported), so what its pages count can be kept until the
     # server writes; others may write to a remote store at any time.
-    site = Site(store, index, config.base, remember=isinstance(store, Store))
+    terms = TermListings(store, index, config.base, remember=isinstance(store, Store))
     app = Starlette(routes=ROUTES, middleware=MIDDLEWARE)
-    app.state.context = Context(store, config, site, templates)
+    app.state.context = Context(
+        store,
+        config,
+        templates,
+        trials=TrialDescriptions(store, index, config.base),
+        terms=terms,
+        search=TermSearch(terms),
+        dataset=DatasetDescription(store, index, config.base),
+    )
     return app

@@ -10,7 +10,10 @@ from starlette.templating import Jinja2Templates
 from kg.ids import DEFAULT_BASE_IRI
 from kg.rdf.vocab import PREFIXES
 from kg.server.sparql import Limits
-from kg.server.views import Site
+from kg.server.views.describe import DatasetDescription
+from kg.server.views.search import TermSearch
+from kg.server.views.terms import TermListings
+from kg.server.views.trial import TrialDescriptions
 from kg.store import QuadStore
 
 __all__ = ["Context", "ServerConfig", "context"]
@@ -38,8 +41,12 @@ class Context:
 
     store: QuadStore
     config: ServerConfig
-    site: Site
     templates: Jinja2Templates
+    # What the pages and documents show, a reader per kind of resource (see kg.server.views).
+    trials: TrialDescriptions
+    terms: TermListings
+    search: TermSearch
+    dataset: DatasetDescription
 
 
 def context(request: Request) -> Context:

@@ -14,7 +14,8 @@ from kg.ids import DEFAULT_BASE_IRI, to_curie
 from kg.load.build import build
 from kg.ontology.terms import TermIndex
 from kg.rdf.vocab import PREFIXES
-from kg.server import ServerConfig, cache, create_app, views
+from kg.server import ServerConfig, cache, create_app
+from kg.server.views import terms
 from kg.store import Store
 from kg.store.sparql_text import bind_values
 
@@ -103,7 +104,7 @@ def test_pages_walk_every_trial_once_in_identifier_order(
 ) -> None:
     if curie == "busiest CL":
         curie = _busiest_cl(store_path)
-    monkeypatch.setattr(views, "TERM_PAGE_SIZE", size)
+    monkeypatch.setattr(terms, "TERM_PAGE_SIZE", size)
     expected = _expected(store_path, curie)
     assert len(expected) > 2 * size  # three pages at least
 
@@ -119,9 +120,9 @@ def test_pages_walk_every_trial_once_in_identifier_order(
 def test_both_plans_give_the_same_page(
     client: TestClient, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 9)
+    monkeypatch.setattr(terms, "TERM_PAGE_SIZE", 9)
     looked_up = client.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
-    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)  # join on every identifier instead
+    monkeypatch.setattr(terms, "_LOOKUP_UP_TO", 0)  # join on every identifier instead
     fresh = TestClient(create_app(Store.open_read_only(store_path)))
     joined = fresh.get("/term/DOID:4?page=2", headers=JSON).json()["trials"]
     assert joined == looked_up and len(joined) == 9
@@ -132,49 +133,53 @@ def test_a_kept_ranking_pages_as_the_store_does(
     store_path: Path, curie: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Rankings are kept above _LOOKUP_UP_TO trials: every term here, with 0.
-    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
-    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 25)
+    monkeypatch.setattr(terms, "_LOOKUP_UP_TO", 0)
+    monkeypatch.setattr(terms, "TERM_PAGE_SIZE", 25)
     store = Store.open_read_only(store_path)
-    site = views.Site(store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True)
+    listings = terms.TermListings(
+        store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True
+    )
     listed: list[str] = []
     for page in range(1, 100):
-        listing = site.term_listing(curie, page)
+        listing = listings.listing(curie, page)
         if listing is None:
             break
         listed += [t["id"] for t in listing["trials"]]
-        assert list(site.cache._ranked) == [curie]  # read once, on the first page
+        assert list(listings.cache._ranked) == [curie]  # read once, on the first page
     assert listed == _expected(store_path, curie)
 
-    site.cache.forget()
-    assert not site.cache._ranked and not site.cache._counts
+    listings.cache.forget()
+    assert not listings.cache._ranked and not listings.cache._counts
 
 
 def test_rankings_kept_stay_within_their_bound(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
+    monkeypatch.setattr(terms, "_LOOKUP_UP_TO", 0)
     store = Store.open_read_only(store_path)
-    site = views.Site(store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True)
+    listings = terms.TermListings(
+        store, TermIndex.from_store(store), DEFAULT_BASE_IRI, remember=True
+    )
     every, cancer = len(_expected(store_path, "DOID:4")), len(_expected(store_path, "DOID:162"))
     monkeypatch.setattr(cache, "RANKED_TRIALS_KEPT", every + cancer - 1)
 
-    first = site.term_listing("DOID:4", 2)
-    site.term_listing("DOID:162", 1)  # both do not fit: the least recently used goes
+    first = listings.listing("DOID:4", 2)
+    listings.listing("DOID:162", 1)  # both do not fit: the least recently used goes
 
-    assert list(site.cache._ranked) == ["DOID:162"]
-    assert site.term_listing("DOID:4", 2) == first
-    assert list(site.cache._ranked) == ["DOID:4"]
+    assert list(listings.cache._ranked) == ["DOID:162"]
+    assert listings.listing("DOID:4", 2) == first
+    assert list(listings.cache._ranked) == ["DOID:4"]
     # A term with more trials than the bound is paged by the store each time, never kept.
     monkeypatch.setattr(cache, "RANKED_TRIALS_KEPT", every - 1)
-    site.cache.forget()
-    assert site.term_listing("DOID:4", 2) == first
-    assert not site.cache._ranked
+    listings.cache.forget()
+    assert listings.listing("DOID:4", 2) == first
+    assert not listings.cache._ranked
 
 
 def test_an_update_through_the_server_drops_what_was_kept(
     store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "_LOOKUP_UP_TO", 0)
+    monkeypatch.setattr(terms, "_LOOKUP_UP_TO", 0)
     shutil.copytree(store_path, tmp_path / "store")
     store = Store.open(tmp_path / "store")
     client = TestClient(create_app(store, ServerConfig(allow_update=True)))
@@ -215,7 +220,7 @@ def test_cell_types_list_trials_through_their_interventions(client: TestClient) 
 
 
 def test_html_page_links_the_next_page(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "TERM_PAGE_SIZE", 5)
+    monkeypatch.setattr(terms, "TERM_PAGE_SIZE", 5)
     html = client.get("/term/DOID:4?page=2").text
     assert '<link rel="next" href="/term/DOID:4?page=3">' in html
     assert '<link rel="prev" href="/term/DOID:4?page=1">' in html

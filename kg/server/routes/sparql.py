@@ -22,7 +22,7 @@ from kg.server.responses import (
     rdf_response,
 )
 from kg.server.sparql import RESULT_TYPES, LimitExceeded, run_query, serialise_solutions
-from kg.server.views import service_description
+from kg.server.views.describe import service_description
 
 __all__ = ["sparql"]
 
@@ -103,7 +103,7 @@ async def _update(request: Request, update: str) -> Response:
     except StoreError as exc:
         return error(403, str(exc))
     finally:
-        shared.site.cache.forget()
+        shared.terms.cache.forget()
     return Response(status_code=204)
 
 

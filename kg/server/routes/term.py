@@ -18,13 +18,13 @@ async def term_page(request: Request) -> Response:
     shared = context(request)
     given = request.path_params["curie"]
     curie = given if ":" in given else given.replace("_", ":", 1)  # DOID:5426 or DOID_5426
-    term = shared.site.index.get(curie)
+    term = shared.terms.index.get(curie)
     if term is None:
         return error(404, f"no term {curie} in the loaded ontologies")
     asked = request.query_params.get("page", "1")
     if not asked.isdigit() or int(asked) < 1:
         return error(400, f"page must be a whole number from 1; found {asked!r}")
-    listing = await run_in_threadpool(shared.site.term_listing, term.curie, int(asked))
+    listing = await run_in_threadpool(shared.terms.listing, term.curie, int(asked))
     if listing is None:
         return error(404, f"{term.curie} has no page {asked} of trials")
     trials = listing.pop("trials")
@@ -38,6 +38,6 @@ async def term_page(request: Request) -> Response:
     return shared.templates.TemplateResponse(
         request,
         "term.html",
-        {"term": term, "trials": trials, "index": shared.site.index, "listing": listing},
+        {"term": term, "trials": trials, "index": shared.terms.index, "listing": listing},
         headers=headers,
     )

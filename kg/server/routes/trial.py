@@ -54,7 +54,7 @@ async def _document(request: Request, key: str, media: str) -> Response:
     """What the trial's sources say of it, as ``media``, linking its other documents."""
     shared = context(request)
     iri = ox.NamedNode(f"{shared.config.base}trial/{key}")
-    triples = await run_in_threadpool(shared.site.describe_trial, iri)
+    triples = await run_in_threadpool(shared.trials.describe, iri)
     if not triples:
         return error(404, f"no trial {key} in this graph")
     links = {f"/doc/trial/{quote(key)}.{ext}": m for ext, m in _EXTENSIONS.items()}
@@ -62,7 +62,7 @@ async def _document(request: Request, key: str, media: str) -> Response:
         "link": ", ".join(f'<{url}>; rel="alternate"; type="{m}"' for url, m in links.items())
     }
     if media == HTML:
-        page = await run_in_threadpool(shared.site.trial_page, iri, triples)
+        page = await run_in_threadpool(shared.trials.page, iri, triples)
         return shared.templates.TemplateResponse(
             request, "trial.html", {"trial": page, "key": key, "links": links}, headers=headers
         )

@@ -28,9 +28,9 @@ async def vocab(request: Request) -> Response:
     a page."""
     shared = context(request)
     media = preferred(request, DOCUMENT_TYPES) or DEFAULT_RDF_TYPE
-    triples = await run_in_threadpool(shared.site.vocabulary)
+    triples = await run_in_threadpool(shared.dataset.vocabulary)
     if media == HTML:
-        terms = shared.site.vocabulary_table(triples)
+        terms = shared.dataset.vocabulary_table(triples)
         return shared.templates.TemplateResponse(request, "vocab.html", {"terms": terms})
     return rdf_response(request, triples, media)
 
@@ -38,7 +38,7 @@ async def vocab(request: Request) -> Response:
 async def void(request: Request) -> Response:
     """The VoID description of the dataset."""
     media = preferred(request, list(RDF_FORMATS)) or DEFAULT_RDF_TYPE
-    triples = await run_in_threadpool(context(request).site.void, origin(request))
+    triples = await run_in_threadpool(context(request).dataset.void, origin(request))
     return rdf_response(request, triples, media)
 
 
