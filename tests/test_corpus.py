@@ -590,25 +590,9 @@ STUDIES_PER_FILE = {
 
 #: Expectations the reader does not meet, with the reason: (NCT id, field) -> bug.
 READER_BUGS: dict[tuple[str, str], str] = {
-    ("NCT04835519", "summary_has"): (
-        "ctgov_json keeps the Markdown escape in '5×10\\^5': its escape set lacks '^' (and other "
-        "ASCII punctuation CommonMark lets a backslash escape)"
-    ),
-    ("NCT00018200", "sponsors"): (
-        "ctgov_xml turns agency_class 'U.S. Fed' into 'U_S_FED', not the v2 class FED"
-    ),
     ("NCT00499720", "status"): (
         "overall_status 'Approved for marketing' (an expanded-access status) has no "
         "RecruitmentStatus, so ctgov_xml drops it to None without a warning"
-    ),
-    ("NCT00499720", "updated"): (
-        "ctgov_xml reads last_update_posted type 'Estimate' as untyped, not estimated"
-    ),
-    ("NCT01076361", "updated"): (
-        "ctgov_xml reads last_update_posted type 'Estimate' as untyped, not estimated"
-    ),
-    ("NCT02043743", "updated"): (
-        "ctgov_xml reads last_update_posted type 'Estimate' as untyped, not estimated"
     ),
 }
 

@@ -48,8 +48,8 @@ __all__ = ["SOURCE", "read_studies", "study_to_trial"]
 logger = logging.getLogger(__name__)
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-# v2 text is Markdown; these are its backslash escapes of punctuation ("\>", "\(", "\_").
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~=])")
+# v2 text is Markdown: CommonMark lets a backslash escape any ASCII punctuation ("\>", "\^").
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # What str.splitlines breaks at, and runs of spaces or tabs: text without them is only stripped.

@@ -56,7 +56,10 @@ __all__ = ["clean_textblock", "read_clinical_study", "read_xml"]
 
 logger = logging.getLogger(__name__)
 
-_ESTIMATED = {"ANTICIPATED": True, "ESTIMATED": True, "ACTUAL": False}
+# Start, completion and enrollment said "Anticipated"; the posted dates say "Estimate".
+_ESTIMATED = {"ANTICIPATED": True, "ESTIMATED": True, "ESTIMATE": True, "ACTUAL": False}
+# The XML wrote the federal class out ("U.S. Fed"); v2 calls it FED.
+_AGENCY_CLASS = {"U_S_FED": "FED"}
 _PHASES = {
     "EARLY_PHASE_1": (Phase.EARLY_PHASE1,),
     "PHASE_0": (Phase.EARLY_PHASE1,),
@@ -247,8 +250,9 @@ class _Study:
                 name = clean_textblock(node.findtext("agency"))
                 agency_class = clean_textblock(node.findtext("agency_class"))
                 if name:
+                    code = as_code(agency_class) if agency_class else None
                     found.append(
-                        Sponsor(name, role, as_code(agency_class) if agency_class else None)
+                        Sponsor(name, role, _AGENCY_CLASS.get(code, code) if code else None)
                     )
         return tuple(found)
 
