@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.grounding.grounder import CONFIDENCE, Grounder, ground, ground_mention
+from kg.grounding.grounder import Grounder, ground, ground_mention
+from kg.grounding.methods import Method
 from kg.model import Condition, MentionKind
 from kg.ontology.terms import TermIndex
 from kg.readers.hpscreg import read_record
@@ -45,7 +46,7 @@ def test_seed_condition_grounds_to_primary_ovarian_insufficiency_by_label_in_202
 
 def test_seed_definition_corroborates_the_label_match(index_2026, seed_trial) -> None:
     (condition,) = ground(seed_trial, index_2026).conditions
-    assert condition.confidence == pytest.approx(CONFIDENCE["exact_label"] + 0.04)
+    assert condition.confidence == pytest.approx(Method.EXACT_LABEL.confidence + 0.04)
     assert "definition" in (condition.comment or "")
 
 
@@ -109,7 +110,7 @@ def test_related_synonym_gives_lower_confidence(index_2026) -> None:
     result = ground_mention(MentionKind.CELL_TYPE, "mesenchymal stromal cell", index_2026)
     assert result.object_id == MESENCHYMAL_STEM_CELL
     assert result.method == "related_synonym"
-    assert result.confidence == CONFIDENCE["related_synonym"]
+    assert result.confidence == Method.RELATED_SYNONYM.confidence
 
 
 def test_grounder_caches_per_distinct_mention(index_2026, seed_trial) -> None:

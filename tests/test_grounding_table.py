@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.grounding.grounder import CONFIDENCE, ground_mention
+from kg.grounding.grounder import ground_mention
+from kg.grounding.methods import Method
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
 
@@ -100,6 +101,7 @@ def test_phrasing_grounds_as_expected(
 ) -> None:
     grounding = ground_mention(kind, mention, index, ontology_ref=ref)
     assert (grounding.object_id, grounding.method) == (term, method)
+    assert grounding.mapping_justification == Method(method).justification
     if term is None:
         assert grounding.confidence == 0.0
     else:
@@ -119,7 +121,7 @@ def test_confidence_falls_with_each_weaker_strategy() -> None:
         "normalised_label",
         "related_synonym",
     ]
-    values = [CONFIDENCE[m] for m in order]
+    values = [Method(m).confidence for m in order]
     assert values == sorted(values, reverse=True)
 
 
@@ -132,4 +134,4 @@ def test_ambiguous_mention_names_its_candidates(index: TermIndex) -> None:
 def test_replaced_obsolete_term_says_so_at_lower_confidence(index: TermIndex) -> None:
     grounding = ground_mention(C, "mixed-type liposarcoma", index)
     assert grounding.comment == "obsolete DOID:5709 replaced by DOID:5363"
-    assert grounding.confidence < CONFIDENCE["exact_label"]
+    assert grounding.confidence < Method.EXACT_LABEL.confidence

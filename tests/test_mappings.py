@@ -13,8 +13,11 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.errors import RecordError
 from kg.grounding.grounder import Grounder
-from kg.grounding.sssom import iter_mappings, read_overrides, review, write_sssom
-from kg.load.build import load_into
+from kg.grounding.methods import Method
+from kg.grounding.overrides import read_overrides
+from kg.grounding.review import review
+from kg.grounding.sssom import iter_mappings, write_sssom
+from kg.load import load_into
 from kg.model import Condition, MentionKind
 from kg.store import Store
 
@@ -129,6 +132,14 @@ def test_an_override_can_say_no_term(tmp_path: Path, index) -> None:
     grounding = grounder.mention(MentionKind.CONDITION, Condition("primary ovarian insufficiency"))
     assert grounding.object_id is None
     assert grounding.method == "manual_curation"
+    assert grounding.mapping_justification == "semapv:ManualMappingCuration"
+    assert grounding.confidence == 0.0
+
+
+def test_an_override_without_a_confidence_gets_that_of_manual_curation(tmp_path: Path) -> None:
+    path = _overrides(tmp_path, "ovarian insufficiensy\tskos:exactMatch\tDOID:5426\t\t\n")
+    (override,) = read_overrides(path).values()
+    assert override.confidence == Method.MANUAL_CURATION.confidence == 1.0
 
 
 def test_build_with_overrides_exports_manual_curation(tmp_path: Path, store: Path) -> None:

@@ -110,8 +110,11 @@ def build(
     )
     done()
     out = io.StringIO() if quiet() else sys.stderr
-    for release in report.releases:
-        out.write(f"ontology {release.name}: {release.triples} triples, {release.version}\n")
+    for release in report.releases:  # what the store holds: one line per release graph
+        out.write(
+            f"ontology {release.name}: {release.triples} triples in <{release.graph}>, "
+            f"{release.version}\n"
+        )
     _summarise(report.load, out)
     if report.dropped:
         out.write(f"dropped {report.dropped} graphs no longer in the input\n")
@@ -198,7 +201,7 @@ def _registered_files() -> list[Path]:
 
 def _overrides(path: Path | None) -> dict[str, Override]:
     """The curator's decisions from ``path``, else from the default file when there is one."""
-    from kg.grounding.sssom import DEFAULT_OVERRIDES, read_overrides
+    from kg.grounding.overrides import DEFAULT_OVERRIDES, read_overrides
 
     chosen = path or (DEFAULT_OVERRIDES if DEFAULT_OVERRIDES.is_file() else None)
     return read_overrides(chosen) if chosen else {}

@@ -54,7 +54,7 @@ def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
 
     Example: trialkg mappings review
     """
-    from kg.grounding.sssom import review
+    from kg.grounding.review import review
     from kg.ontology.terms import TermIndex
 
     store = open_for_command(store_spec, read_only=True)

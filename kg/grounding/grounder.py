@@ -1,28 +1,13 @@
 """Grounding: link each free-text mention of a trial to an ontology term, and say how.
 
-Conditions ground to DOID, cell products to CL. Strategies are tried in order; the first that
-finds exactly one term wins and is recorded with its confidence:
-
-==================  ==========  ==========================================================
-method              confidence  what matched
-==================  ==========  ==========================================================
-explicit_reference  1.00        the record gives the term's IRI or CURIE (or an alt id)
-exact_label         0.95        the mention equals the term's label (case, spacing aside)
-exact_synonym       0.90        the mention equals an EXACT synonym
-definition          0.90        the mention's description equals the term's definition
-                                (hPSCreg copies "definition; comment")
-xref                0.85        the record gives another vocabulary's id (MeSH, NCIt, EFO,
-                                ...) that is a cross-reference of exactly one term
-normalised_label    0.80        equal after dropping punctuation, plurals, Greek letters
-mesh_xref           0.75        no text match; ClinicalTrials.gov's MeSH coding of the study
-                                names a descriptor that is a cross-reference of one term
-contained_label     0.70        cell types only: the longest label or EXACT synonym inside
-                                the mention, rightmost first ("iPSC-derived RPE cells" ->
-                                retinal pigment epithelial cell), after spelling out the
-                                usual abbreviations (MSC, NK, RPE, HSC(T), iPSC, hESC, CAR-T)
-related_synonym     0.60        a NARROW, BROAD or RELATED synonym
-manual_curation     1.00        a curator's decision (an overrides file) wins over all
-==================  ==========  ==========================================================
+Conditions ground to DOID, cell products to CL. Strategies are tried in order, and the first
+that finds exactly one term wins; the grounding records its method and the confidence the
+method gives (:class:`~kg.grounding.methods.Method` says what each one matches and what it is
+worth). A reference the record gives comes first (``explicit_reference``, or ``xref`` through
+another vocabulary's id), then the mention's own words (``exact_label``, ``exact_synonym``,
+``definition``, ``normalised_label``, ``related_synonym``), then, for cell types only, a label
+inside the mention (``contained_label``). A curator's decision (``manual_curation``) wins over
+all of them.
 
 The mention's own words come before its description: a name match that the description
 confirms (the copied definition of the same term) gains ``+0.04``, and a name that matches
@@ -32,19 +17,20 @@ matches nothing, or several terms equally, stays ungrounded, and says why.
 
 ClinicalTrials.gov codes each study's conditions in MeSH by machine, and gets it wrong at
 times (a premature ovarian failure study coded "Premature Birth"). That coding is used only for
-a condition whose own words match nothing, and never overrides a text match: when it reaches
-none of the text match's term, ancestors or descendants, the grounding keeps the text match and
-records the disagreement.
+a condition whose own words match nothing (``mesh_xref``), and never overrides a text match:
+when it reaches none of the text match's term, ancestors or descendants, the grounding keeps
+the text match and records the disagreement.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 
+from kg.grounding.match import Matcher, loose
+from kg.grounding.methods import Method
 from kg.ids import to_curie
 from kg.model import (
     CellProduct,
@@ -56,56 +42,16 @@ from kg.model import (
     Override,
     Trial,
 )
-from kg.ontology.terms import Term, TermIndex, normalise_text
+from kg.ontology.terms import TermIndex, normalise_text
 
-__all__ = ["CONFIDENCE", "ground", "ground_mention"]
+__all__ = ["Grounder", "ground", "ground_mention"]
 
 logger = logging.getLogger(__name__)
 
-#: The confidence each strategy gives a link it makes (see the module docstring).
-CONFIDENCE: dict[str, float] = {
-    "explicit_reference": 1.00,
-    "exact_label": 0.95,
-    "exact_synonym": 0.90,
-    "definition": 0.90,
-    "xref": 0.85,
-    "normalised_label": 0.80,
-    "related_synonym": 0.60,
-    "contained_label": 0.70,
-    "manual_curation": 1.00,
-    "mesh_xref": 0.75,
-}
 _CORROBORATED = 0.04
 _OBSOLETE_PENALTY = 0.95
-
-_JUSTIFICATION = {
-    "explicit_reference": "semapv:ManualMappingCuration",
-    "definition": "semapv:LexicalMatching",
-    "exact_label": "semapv:LexicalMatching",
-    "exact_synonym": "semapv:LexicalMatching",
-    "normalised_label": "semapv:LexicalMatching",
-    "related_synonym": "semapv:LexicalMatching",
-    "contained_label": "semapv:LexicalMatching",
-    "xref": "semapv:MappingChaining",
-    "manual_curation": "semapv:ManualMappingCuration",
-    "mesh_xref": "semapv:MappingChaining",
-}
 _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
-_GREEK = {
-    "α": "alpha",
-    "β": "beta",
-    "γ": "gamma",
-    "δ": "delta",
-    "ε": "epsilon",
-    "κ": "kappa",
-    "λ": "lambda",
-    "μ": "mu",
-    "σ": "sigma",
-    "τ": "tau",
-    "ω": "omega",
-}
-_NON_WORD = re.compile(r"[^\w]+")
 # Abbreviations of cell types in intervention names, spelt out (on loose text: lower case,
 # no punctuation, no plural "s"), before looking for a cell type inside the name.
 _CELL_ABBREVIATIONS = [
@@ -123,92 +69,6 @@ _FROM = re.compile(r"\b(?:derived |differentiated |generated )?from\b")
 # Too general to stand for a cell product on their own.
 _TOO_GENERAL = {"cell", "stem cell", "native cell"}
 _CURIE_MENTION = re.compile(r"^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9][\w.]*$")
-
-
-def _loose(text: str) -> str:
-    """Drop case, punctuation, Greek letters (spelt out), plural 's' and "-like"."""
-    text = "".join(_GREEK.get(ch, ch) for ch in unicodedata.normalize("NFKC", text.casefold()))
-    words = [w for w in _NON_WORD.sub(" ", text).split() if w != "like"]
-    return " ".join(
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words
-    )
-
-
-class _Matcher:
-    """The strategies over one term index and one target ontology prefix."""
-
-    def __init__(self, index: TermIndex, prefix: str) -> None:
-        self.index = index
-        self.prefix = prefix
-        self._loose: dict[str, list[str]] | None = None
-
-    def _keep(self, curies: Iterable[str]) -> list[str]:
-        return sorted({c for c in curies if c.startswith(self.prefix + ":")})
-
-    def loose_labels(self) -> dict[str, list[str]]:
-        if self._loose is None:
-            table: dict[str, list[str]] = {}
-            for term in self.index.iter_terms():
-                if term.curie.startswith(self.prefix + ":"):
-                    for name in (
-                        term.label,
-                        *(s.text for s in term.synonyms if s.scope == "EXACT"),
-                    ):
-                        if name:
-                            table.setdefault(_loose(name), []).append(term.curie)
-            self._loose = table
-        return self._loose
-
-    def strategies(
-        self, label: str, description: str | None
-    ) -> list[tuple[str, Callable[[], list[str]], str | None]]:
-        """(method, candidates, matched-text hint) in order of trust."""
-        return [
-            ("exact_label", lambda: self._keep(self.index.by_label(label)), label),
-            ("exact_synonym", lambda: self._keep(self.index.by_synonym(label, "EXACT")), label),
-            ("definition", lambda: self._definition_matches(description), None),
-            (
-                "normalised_label",
-                lambda: self._keep(self.loose_labels().get(_loose(label), ())),
-                None,
-            ),
-            (
-                "related_synonym",
-                lambda: self._keep(
-                    c
-                    for scope in ("NARROW", "BROAD", "RELATED")
-                    for c in self.index.by_synonym(label, scope)
-                ),
-                label,
-            ),
-        ]
-
-    def _definition_matches(self, description: str | None) -> list[str]:
-        if not description:
-            return []
-        found = self._keep(self.index.by_definition(description))
-        if found:
-            return found
-        # hPSCreg writes "<definition>; <comment>": try each split point at "; ".
-        text = description
-        candidates: set[str] = set()
-        start = 0
-        while (cut := text.find("; ", start)) != -1:
-            candidates.update(self._keep(self.index.by_definition(text[:cut])))
-            start = cut + 2
-        return sorted(candidates)
-
-    def describes(self, term: Term, description: str | None) -> bool:
-        """Whether the record's description is this term's definition (optionally + comment)."""
-        if not description or not term.definition:
-            return False
-        want = normalise_text(description)
-        definition = normalise_text(term.definition)
-        return (
-            want == definition
-            or want.startswith(definition + "; ")
-            or want.startswith(definition + ";")
-        )
 
 
 def _prefer_live(index: TermIndex, candidates: list[str]) -> list[str]:
@@ -246,7 +106,7 @@ def ground_mention(
     *,
     description: str | None = None,
     ontology_ref: str | None = None,
-    matcher: _Matcher | None = None,
+    matcher: Matcher | None = None,
 ) -> Grounding:
     """Link one mention to a term of the ontology its kind calls for (DOID or CL).
 
@@ -255,13 +115,20 @@ def ground_mention(
     :param ontology_ref: an IRI or CURIE the record gives for it.
     :returns: a grounding; ``object_id`` is None when nothing matched or the match is ambiguous.
     """
-    matcher = matcher or _Matcher(index, _ONTOLOGY[kind])
+    matcher = matcher or Matcher(index, _ONTOLOGY[kind])
 
     def made(
-        curie: str, method: str, matched: str | None, confidence: float, comment: str | None = None
+        curie: str,
+        method: Method,
+        matched: str | None,
+        comment: str | None = None,
+        *,
+        bonus: float = 0.0,
     ) -> Grounding:
+        """The link to ``curie`` (or its replacement) at the method's confidence plus ``bonus``."""
         live, remark = _follow_obsolete(index, curie)
         term = index[live]
+        confidence = method.confidence + bonus
         if remark and "obsolete" in remark:
             confidence *= _OBSOLETE_PENALTY
         release = index.release_of(live)
@@ -272,7 +139,7 @@ def ground_mention(
             object_id=live,
             object_label=term.label,
             method=method,
-            mapping_justification=_JUSTIFICATION[method],
+            mapping_justification=method.justification,
             matched_text=matched,
             confidence=round(min(confidence, 1.0), 4),
             object_source=release.iri if release else None,
@@ -283,45 +150,44 @@ def ground_mention(
     if ontology_ref:
         term = index.get(ontology_ref)
         if term is not None:
-            return made(
-                term.curie, "explicit_reference", ontology_ref, CONFIDENCE["explicit_reference"]
-            )
+            return made(term.curie, Method.EXPLICIT_REFERENCE, ontology_ref)
         curie = to_curie(ontology_ref) if "://" in ontology_ref else ontology_ref
-        translated = matcher._keep(index.by_xref(curie)) if curie else []
+        translated = matcher.keep(index.by_xref(curie)) if curie else []
         if len(translated) == 1:
             return made(
                 translated[0],
-                "xref",
+                Method.XREF,
                 ontology_ref,
-                CONFIDENCE["xref"],
                 f"the record's {curie} is a cross-reference of the term",
             )
         logger.debug("%r: stated reference %s is not in the loaded ontologies", label, ontology_ref)
     if _CURIE_MENTION.match(label.strip()):
         # A mention that is itself an identifier of another vocabulary ("MESH:D016649").
-        found = matcher._keep(index.by_xref(label.strip()))
+        found = matcher.keep(index.by_xref(label.strip()))
         if len(found) == 1:
-            return made(found[0], "xref", label.strip(), CONFIDENCE["xref"])
+            return made(found[0], Method.XREF, label.strip())
 
     for method, candidates_of, hint in matcher.strategies(label, description):
         candidates = _prefer_live(index, candidates_of())
         if not candidates:
             continue
-        confidence = CONFIDENCE[method]
         if len(candidates) > 1:
             confirmed = [c for c in candidates if matcher.describes(index[c], description)]
             if len(confirmed) != 1:
                 logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
                 return _unmatched(
-                    kind, label, "ambiguous", f"{method} matches {', '.join(candidates)} equally"
+                    kind,
+                    label,
+                    Method.AMBIGUOUS,
+                    f"{method} matches {', '.join(candidates)} equally",
                 )
             candidates = confirmed
         curie = candidates[0]
         term = index[curie]
         matched = hint
-        if method == "exact_label":
+        if method is Method.EXACT_LABEL:
             matched = term.label
-        elif method == "definition":
+        elif method is Method.DEFINITION:
             matched = term.definition
         elif hint is not None:
             matched = next(
@@ -329,34 +195,29 @@ def ground_mention(
                 hint,
             )
         comment = None
-        if method != "definition" and matcher.describes(term, description):
-            confidence += _CORROBORATED
+        bonus = 0.0
+        if method is not Method.DEFINITION and matcher.describes(term, description):
+            bonus = _CORROBORATED
             comment = "the record's description is this term's definition"
-        result = made(curie, method, matched, confidence, comment)
+        result = made(curie, method, matched, comment, bonus=bonus)
         logger.debug("%r -> %s by %s (%.2f)", label, result.object_id, method, result.confidence)
         return result
     if kind is MentionKind.CELL_TYPE:
         contained = _contained_term(matcher, label)
         if contained is not None:
             curie, words = contained
-            return made(
-                curie,
-                "contained_label",
-                words,
-                CONFIDENCE["contained_label"],
-                f"the mention contains '{words}'",
-            )
-    return _unmatched(kind, label, "none", None)
+            return made(curie, Method.CONTAINED_LABEL, words, f"the mention contains '{words}'")
+    return _unmatched(kind, label, Method.NONE, None)
 
 
-def _contained_term(matcher: _Matcher, label: str) -> tuple[str, str] | None:
+def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
     """The term whose label or EXACT synonym appears in the mention, with the words matched.
 
     English puts the head noun last ("iPSC-derived retinal pigment epithelial cells"), so the
     match that ends furthest right wins, then the longest; several terms for those same words
     is ambiguous (None).
     """
-    text = _loose(label)
+    text = loose(label)
     # "cardiomyocytes derived from iPSCs": what comes after "from" is the source, not the product.
     head = _FROM.split(text)[0].strip()
     text = head or text
@@ -369,20 +230,21 @@ def _contained_term(matcher: _Matcher, label: str) -> tuple[str, str] | None:
             phrase = " ".join(words[start:end])
             if phrase in _TOO_GENERAL:
                 continue
-            found = _prefer_live(matcher.index, matcher._keep(table.get(phrase, ())))
+            found = _prefer_live(matcher.index, matcher.keep(table.get(phrase, ())))
             if found:
                 return (found[0], phrase) if len(found) == 1 else None
     return None
 
 
-def _unmatched(kind: MentionKind, label: str, method: str, comment: str | None) -> Grounding:
+def _unmatched(kind: MentionKind, label: str, method: Method, comment: str | None) -> Grounding:
+    """A mention left unlinked, and the method that says why: no link, so no confidence."""
     return Grounding(
         kind=kind,
         subject_label=label,
         object_id=None,
         object_label=None,
         method=method,
-        mapping_justification="semapv:UnspecifiedMatching",
+        mapping_justification=method.justification,
         matched_text=None,
         confidence=0.0,
         predicate_id="skos:exactMatch",
@@ -404,7 +266,7 @@ class Grounder:
         self.index = index
         self.overrides = dict(overrides or {})
         self.warn_ungrounded = warn_ungrounded
-        self._matchers = {kind: _Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
+        self._matchers = {kind: Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
         self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
         # The MeSH check's lookups, bounded by the ontology's size: terms per MeSH descriptor,
         # and a term with its ancestors and descendants.
@@ -445,10 +307,7 @@ class Grounder:
             f": {override.comment}" if override.comment else ""
         )
         if override.object_id is None:
-            return replace(
-                _unmatched(kind, label, "manual_curation", note),
-                mapping_justification=_JUSTIFICATION["manual_curation"],
-            )
+            return _unmatched(kind, label, Method.MANUAL_CURATION, note)
         term = self.index.get(override.object_id)
         release = self.index.release_of(term.curie) if term else None
         return Grounding(
@@ -456,8 +315,8 @@ class Grounder:
             subject_label=label,
             object_id=term.curie if term else override.object_id,
             object_label=term.label if term else None,
-            method="manual_curation",
-            mapping_justification=_JUSTIFICATION["manual_curation"],
+            method=Method.MANUAL_CURATION,
+            mapping_justification=Method.MANUAL_CURATION.justification,
             matched_text=None,
             confidence=override.confidence,
             predicate_id=override.predicate_id,
@@ -487,10 +346,10 @@ class Grounder:
         found = self._mesh_reached.get(code)
         if found is None:
             matcher = self._matchers[MentionKind.CONDITION]
-            found = frozenset(matcher._keep(self.index.by_xref(code.curie))) if code.curie else None
+            found = frozenset(matcher.keep(self.index.by_xref(code.curie))) if code.curie else None
             if not found:
                 by_name = self.index.by_label(code.label) or self.index.by_synonym(code.label)
-                found = frozenset(matcher._keep(by_name))
+                found = frozenset(matcher.keep(by_name))
             self._mesh_reached[code] = found
         return found
 
@@ -510,10 +369,10 @@ class Grounder:
         the coding disagrees with. ``alone``: the study has only this condition."""
         reached = {code: self._mesh_terms(code) for code in mesh}
         if grounding.object_id is None:
-            if grounding.method == "manual_curation":
+            if grounding.method == Method.MANUAL_CURATION:
                 return grounding
-            words = set(_loose(grounding.subject_label).split())
-            usable = [code for code in mesh if alone or words & set(_loose(code.label).split())]
+            words = set(loose(grounding.subject_label).split())
+            usable = [code for code in mesh if alone or words & set(loose(code.label).split())]
             terms = {t for code in usable for t in reached[code]}
             if len(terms) != 1:
                 return grounding
@@ -525,10 +384,10 @@ class Grounder:
                 grounding,
                 object_id=curie,
                 object_label=term.label,
-                method="mesh_xref",
-                mapping_justification=_JUSTIFICATION["mesh_xref"],
+                method=Method.MESH_XREF,
+                mapping_justification=Method.MESH_XREF.justification,
                 matched_text=code.curie or code.label,
-                confidence=CONFIDENCE["mesh_xref"],
+                confidence=Method.MESH_XREF.confidence,
                 object_source=release.iri if release else None,
                 object_source_version=release.version if release else None,
                 comment=f"through ClinicalTrials.gov's MeSH coding {_describe(code)}",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
+from kg.grounding.methods import Method
 from kg.ids import DEFAULT_BASE_IRI, to_iri
 from kg.model import (
     CellProduct,
@@ -99,17 +100,10 @@ _STATUS = {
     RecruitmentStatus.WITHDRAWN: TRIALKG.Withdrawn,
     RecruitmentStatus.UNKNOWN: TRIALKG.UnknownStatus,
 }
-METHOD_NODES = {
-    "explicit_reference": TRIALKG.ExplicitReference,
-    "definition": TRIALKG.DefinitionMatch,
-    "exact_label": TRIALKG.ExactLabelMatch,
-    "exact_synonym": TRIALKG.ExactSynonymMatch,
-    "xref": TRIALKG.CrossReferenceMatch,
-    "normalised_label": TRIALKG.NormalisedLabelMatch,
-    "related_synonym": TRIALKG.RelatedSynonymMatch,
-    "contained_label": TRIALKG.ContainedLabelMatch,
-    "manual_curation": TRIALKG.ManualCuration,
-    "mesh_xref": TRIALKG.MeshCrossReferenceMatch,
+#: The vocabulary node of each method that links a mention to a term, by ``Grounding.method``:
+#: a plain dict, since it is read for every grounding the mapping writes.
+METHOD_NODES: dict[str, NamedNode] = {
+    method: method.node for method in Method if method.node is not None
 }
 # Predicates as N-Triples text; they are vocabulary terms, so this stays small.
 _PREDICATE_TEXT: dict[NamedNode, str] = {}

@@ -9,9 +9,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.grounding.grounder import CONFIDENCE
+from kg.grounding.methods import Method
 from kg.model import Phase, RecruitmentStatus
-from kg.rdf.mapping import METHOD_NODES
 from kg.rdf.vocab import OBO, OWL, RDF, RDFS, SKOS, TRIALKG, ClosedNamespace
 
 from conftest import PROJECT
@@ -29,8 +28,8 @@ CC0 = rdflib.URIRef("https://creativecommons.org/publicdomain/zero/1.0/")
 CC_BY = rdflib.URIRef("http://creativecommons.org/licenses/by/4.0/")
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 
-# Grounding method (as kg/grounding.py names it) -> its individual in the vocabulary.
-METHODS = METHOD_NODES
+# The methods that link a mention to a term, each described by an individual of the vocabulary.
+LINKING = [method for method in Method if method.node is not None]
 
 
 def _local(term: ox.NamedNode) -> str:
@@ -111,11 +110,22 @@ def test_phases_and_statuses_carry_the_clinicaltrials_gov_codes(vocab: ox.Store)
     assert notations(TRIALKG.RecruitmentStatus) == {s.value for s in RecruitmentStatus}
 
 
-@pytest.mark.parametrize("method", sorted(CONFIDENCE))
-def test_grounding_method_states_its_confidence(vocab: ox.Store, method: str) -> None:
-    individual = METHODS[method]
-    assert TRIALKG.GroundingMethod in _objects(vocab, individual, RDF.type)
-    assert f"confidence {CONFIDENCE[method]:.2f}" in _text(vocab, individual, DEFINITION)
+@pytest.mark.parametrize("method", LINKING, ids=str)
+def test_grounding_method_states_its_confidence(vocab: ox.Store, method: Method) -> None:
+    assert method.node is not None
+    assert TRIALKG.GroundingMethod in _objects(vocab, method.node, RDF.type)
+    assert f"confidence {method.confidence:.2f}" in _text(vocab, method.node, DEFINITION)
+
+
+def test_vocabulary_describes_exactly_the_methods_that_link(vocab: ox.Store) -> None:
+    described = {
+        q.subject for q in vocab.quads_for_pattern(None, RDF.type, TRIALKG.GroundingMethod)
+    }
+    assert described == {method.node for method in LINKING}
+
+
+def test_only_the_ways_of_staying_ungrounded_have_no_node() -> None:
+    assert {method for method in Method if method.node is None} == {Method.NONE, Method.AMBIGUOUS}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,124 @@
+"""Curator review: the mentions a curator should look at, with the closest candidate terms.
+
+:func:`review` lists ungrounded, ambiguous and low-confidence mentions; :func:`candidates`
+proposes terms for one mention by string similarity. A curator's answers go into an SSSOM TSV
+of overrides (:mod:`kg.grounding.overrides`), which the grounder lets win.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.grounding.sssom import term_text
+from kg.ids import to_curie
+from kg.model import MentionKind
+from kg.ontology.terms import TermIndex, normalise_text
+from kg.rdf.vocab import PREFIXES
+from kg.store import QuadStore
+
+__all__ = ["Candidate", "ReviewItem", "candidates", "review"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A term a curator might choose for a mention."""
+
+    curie: str
+    label: str
+    #: 0..1 string similarity of the mention to the label or synonym that came closest.
+    score: float
+    #: The label or synonym that came closest.
+    matched: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A mention a curator should look at, and why."""
+
+    trial: str
+    kind: str
+    mention: str
+    #: ``ungrounded``, ``ambiguous`` or ``low confidence``.
+    reason: str
+    current: str | None
+    confidence: float | None
+    candidates: tuple[Candidate, ...]
+
+
+_REVIEW = """
+SELECT ?id ?mention ?label ?type ?ungrounded ?comment ?term ?confidence WHERE {
+  GRAPH ?g {
+    ?mention a ?type ; rdfs:label ?label .
+    FILTER(?type IN (trialkg:ConditionMention, trialkg:CellTypeMention))
+    { ?trial trialkg:conditionMention ?mention } UNION
+    { ?trial trialkg:intervention/trialkg:cellTypeMention ?mention }
+    ?trial dcterms:identifier ?id .
+    BIND(EXISTS { ?mention a trialkg:UngroundedMention } AS ?ungrounded)
+    OPTIONAL { ?mention rdfs:comment ?comment }
+    OPTIONAL { ?mention trialkg:grounding ?grounding .
+               ?grounding trialkg:groundedTo ?term ; trialkg:confidence ?confidence }
+  }
+}
+ORDER BY ?id ?label
+"""
+
+
+def candidates(
+    label: str, kind: MentionKind, index: TermIndex, *, limit: int = 5
+) -> tuple[Candidate, ...]:
+    """The terms whose label or synonyms come closest to ``label``, best first.
+
+    Only terms of the ontology the mention kind grounds to (DOID for conditions, CL for cells).
+    """
+    prefix = "DOID:" if kind is MentionKind.CONDITION else "CL:"
+    want = normalise_text(label)
+    best: dict[str, Candidate] = {}
+    for term in index.iter_terms():
+        if not term.curie.startswith(prefix) or term.obsolete:
+            continue
+        for name in (term.label, *(s.text for s in term.synonyms)):
+            if not name:
+                continue
+            score = difflib.SequenceMatcher(None, want, normalise_text(name)).ratio()
+            if score >= 0.5 and score > (best[term.curie].score if term.curie in best else 0):
+                best[term.curie] = Candidate(term.curie, term.label or "", round(score, 3), name)
+    return tuple(sorted(best.values(), key=lambda c: (-c.score, c.curie))[:limit])
+
+
+def review(store: QuadStore, index: TermIndex, *, threshold: float = 0.8) -> list[ReviewItem]:
+    """Mentions a curator should look at: ungrounded, ambiguous, or below ``threshold``."""
+    result = store.query(_REVIEW, prefixes=PREFIXES)
+    assert isinstance(result, ox.QuerySolutions)
+    items: list[ReviewItem] = []
+    for row in result:
+        kind = (
+            MentionKind.CONDITION
+            if term_text(row["type"]).endswith("ConditionMention")
+            else MentionKind.CELL_TYPE
+        )
+        ungrounded = term_text(row["ungrounded"]) == "true"
+        confidence = float(term_text(row["confidence"])) if row["confidence"] is not None else None
+        comment = term_text(row["comment"])
+        if ungrounded:
+            reason = "ambiguous" if "equally" in comment else "ungrounded"
+        elif confidence is not None and confidence < threshold:
+            reason = "low confidence"
+        else:
+            continue
+        label = term_text(row["label"])
+        term = term_text(row["term"])
+        items.append(
+            ReviewItem(
+                trial=term_text(row["id"]),
+                kind=kind.value,
+                mention=label,
+                reason=reason + (f" ({comment})" if comment and ungrounded else ""),
+                current=(to_curie(term) or term) if term else None,
+                confidence=confidence,
+                candidates=candidates(label, kind, index),
+            )
+        )
+    return items
