@@ -10,6 +10,7 @@ from kg.grounding.grounder import ground_mention
 from kg.grounding.upgrades import compare, upgrade_report
 from kg.model import MentionKind
 from kg.ontology.terms import TermIndex
+from kg.readers.hpscreg import read_record
 
 from conftest import DOID_2016, DOID_NCIT_2026, PRIMARY_OVARIAN_INSUFFICIENCY, SEED
 
@@ -27,7 +28,7 @@ def new() -> TermIndex:
 def test_doid_2016_to_2026_keeps_the_seed_linked_and_says_how(
     old: TermIndex, new: TermIndex
 ) -> None:
-    (condition, _cell) = list(upgrade_report([SEED], old, new))
+    (condition, _cell) = list(upgrade_report([read_record(SEED)], old, new))
     assert condition.kind == "condition"
     assert condition.old.object_id == condition.new.object_id == PRIMARY_OVARIAN_INSUFFICIENCY
     assert condition.old.method == "exact_synonym" and condition.new.method == "exact_label"

@@ -103,13 +103,15 @@ def mappings_upgrade(
     """
     from kg.grounding.upgrades import upgrade_report
     from kg.load import default_records
+    from kg.load.inputs import iter_trials
     from kg.ontology.terms import TermIndex
 
     old, new = TermIndex.from_files(*old_files), TermIndex.from_files(*new_files)
     out = sys.stdout
     out.write("trial\tkind\tmention\tchanges\told\tnew\n")
     lost = 0
-    for change in upgrade_report(list(records) or default_records(), old, new):
+    trials = iter_trials(list(records) or default_records())
+    for change in upgrade_report(trials, old, new):
         lost += "link lost" in change.changes
         out.write(
             "\t".join(

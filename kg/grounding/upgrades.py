@@ -13,13 +13,11 @@ For each mention the report gives the link before and after, and one change:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from kg.grounding.grounder import Grounder
-from kg.load.inputs import iter_trials
-from kg.model import Grounding
+from kg.model import Grounding, Trial
 from kg.ontology.terms import TermIndex
 
 __all__ = ["Change", "compare", "upgrade_report"]
@@ -67,12 +65,15 @@ def compare(trial: str, old: Grounding, new: Grounding, new_index: TermIndex) ->
 
 
 def upgrade_report(
-    records: Sequence[str | Path], old_index: TermIndex, new_index: TermIndex
+    trials: Iterable[Trial], old_index: TermIndex, new_index: TermIndex
 ) -> Iterator[Change]:
-    """Ground every mention of ``records`` against both indexes and compare, mention by mention."""
+    """Ground every mention of ``trials`` against both indexes and compare, mention by mention.
+
+    Read the trials with :func:`kg.load.inputs.iter_trials` to compare the records of files.
+    """
     before = Grounder(old_index, warn_ungrounded=False)
     after = Grounder(new_index, warn_ungrounded=False)
-    for trial in iter_trials(records):
+    for trial in trials:
         old, new = before(trial), after(trial)
         pairs = [
             *zip(old.conditions, new.conditions, strict=True),

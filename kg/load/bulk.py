@@ -234,7 +234,7 @@ def bulk_build_records(
 
     :param index: the terms to ground to; the grounder is forked into the workers, each keeping
         its cache.
-    :param overrides: curator decisions (see :func:`kg.grounding.sssom.read_overrides`); they win.
+    :param overrides: curator decisions (:func:`kg.grounding.overrides.read_overrides`); they win.
     :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).

@@ -52,7 +52,7 @@ def load_records(
     JSON Lines files are read ``slice_lines`` lines at a time, so memory does not grow with them.
 
     :param include_contacts: also store contact persons, in each trial's private graph.
-    :param overrides: curator decisions (see :func:`kg.grounding.sssom.read_overrides`); they win.
+    :param overrides: curator decisions (:func:`kg.grounding.overrides.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).
     :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
