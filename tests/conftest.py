@@ -134,6 +134,30 @@ def index() -> TermIndex:
     return TermIndex.from_files(DOID_NCIT_2026, CL_EDIT_OWL)
 
 
+def obo_head(path: Path, terms: int, folder: Path) -> Path:
+    """The release's header and its first ``terms`` term stanzas, as a file of the same name in
+    ``folder``: the same release (version, checksum of its own), small enough to load fast."""
+    out = folder / path.name
+    kept: list[str] = []
+    seen = 0
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("[Term]"):
+                seen += 1
+                if seen > terms:
+                    break
+            kept.append(line)
+    out.write_text("".join(kept), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def doid_heads(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The first 300 terms of DOID 2016, the NCIt subset 2026 and the rare slim 2026."""
+    folder = tmp_path_factory.mktemp("doid-heads")
+    return [obo_head(p, 300, folder) for p in (DOID_2016, DOID_NCIT_2026, DOID_RARE_2026)]
+
+
 @pytest.fixture(scope="session")
 def seed_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store built from the seed with the full DOID (NCIt subset) and CL releases, built once.

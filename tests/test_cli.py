@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,6 +18,7 @@ from kg.cli import main
 from conftest import CL_EDIT_OWL, DOID_NCIT_2026, SEED
 
 SEED_ID = "NCT03877471"
+NCIT_2026_GRAPH = "https://w3id.org/trialkg/graph/ontology/doid/2026-07-31-7b39bfde3cd8"
 
 
 def run(*args: str | Path) -> Result:
@@ -235,6 +237,29 @@ def test_build_with_full_releases(tmp_path: Path) -> None:
     listed = run("ontologies", "list", "--store", path)
     assert "doid-NCIthesaurus-subset-2026-07-31.obo" in listed.stdout
     assert "cl-edit-2026-08-19.owl" in listed.stdout
+
+
+def test_build_keeps_every_release_of_an_ontology(tmp_path: Path, doid_heads: list[Path]) -> None:
+    path = tmp_path / "kg.db"
+    files = doid_heads  # three releases, each cut to its first 300 terms
+    result = run("build", SEED, *(a for f in files for a in ("--ontology", f)), "--store", path)
+    assert result.exit_code == 0, result.stderr
+    graphs = re.findall(r"^ontology doid: \d+ triples in <([^>]+)>", result.stderr, re.M)
+    assert len(set(graphs)) == 3
+    listed = run("ontologies", "list", "--store", path).stdout.splitlines()
+    rows = [dict(zip(listed[0].split("\t"), line.split("\t"), strict=True)) for line in listed[1:]]
+    assert [row["source"] for row in rows] == [f.name for f in files]  # oldest first
+    assert [row["graph"] for row in rows] == graphs
+    assert [row["terms"] for row in rows] == ["300", "300", "300"]
+
+
+def test_build_summary_lists_what_the_store_holds(tmp_path: Path, doid_heads: list[Path]) -> None:
+    ncit = doid_heads[1]  # the NCIt subset 2026, its first 300 terms: the same release
+    twice = ("--ontology", ncit, "--ontology", ncit)  # one release, one graph
+    result = run("build", SEED, *twice, "--store", tmp_path / "kg.db")
+    assert result.exit_code == 0, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("ontology ")]
+    assert line.startswith("ontology doid: ") and NCIT_2026_GRAPH in line
 
 
 def test_query_without_a_store_says_how_to_build_one(tmp_path: Path) -> None:

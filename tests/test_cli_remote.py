@@ -29,8 +29,8 @@ def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def _built(url: str, *records: Path) -> None:
-    result = run("build", *records, "--store", url)
+def _built(url: str, *args: str | Path) -> None:
+    result = run("build", *args, "--store", url)
     assert result.exit_code == 0, result.stderr
 
 
@@ -95,6 +95,28 @@ def test_a_rebuild_drops_trials_no_longer_given_and_keeps_other_graphs(
     assert _trial_ids(remote_url) == [SEED_ID]
     with RemoteStore(Endpoints.from_base(remote_url)) as store:
         assert store.has_graph(foreign)
+
+
+def test_a_rebuild_drops_a_release_no_longer_given(remote_url: str, doid_heads: list[Path]) -> None:
+    old, new, _ = doid_heads
+    _built(remote_url, SEED, "--ontology", old, "--ontology", new)
+    assert [row["source"] for row in _listed(remote_url)] == [old.name, new.name]
+    result = run("build", SEED, "--ontology", new, "--store", remote_url)
+    assert result.exit_code == 0, result.stderr
+    assert "dropped 1 graphs no longer in the input" in result.stderr
+    (row,) = _listed(remote_url)
+    assert row["source"] == new.name
+    with RemoteStore(Endpoints.from_base(remote_url)) as store:
+        doid = [g.value for g in store.named_graphs() if "/graph/ontology/doid/" in g.value]
+        assert doid == [row["graph"]]
+
+
+def _listed(url: str) -> list[dict[str, str]]:
+    """The releases ``ontologies list`` shows, each by column name."""
+    result = run("ontologies", "list", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    header, *lines = (line.split("\t") for line in result.stdout.splitlines())
+    return [dict(zip(header, line, strict=True)) for line in lines]
 
 
 def _isomorphic_graphs(nquads: bytes) -> dict[str, IsomorphicGraph]:

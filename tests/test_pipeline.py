@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.errors import OntologyError
@@ -13,7 +14,7 @@ from kg.load.inputs import expand_inputs
 from kg.ontology.terms import TermIndex
 from kg.store import Store
 
-from conftest import SEED
+from conftest import DOID_NCIT_2026, SEED
 
 
 @pytest.fixture
@@ -85,6 +86,15 @@ def test_a_failed_build_leaves_the_old_store_in_place(
     store = Store.open_read_only(path)
     assert _trial_graphs(store) == ["https://w3id.org/trialkg/graph/hpscreg/48"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.obo", "kg.db"]  # no leftovers
+
+
+def test_a_build_reports_the_releases_the_store_holds(tmp_path: Path) -> None:
+    path = tmp_path / "kg.db"
+    report = build(path, [SEED], [DOID_NCIT_2026, DOID_NCIT_2026])  # one release, twice
+    assert len(report.loaded) == 2
+    (release,) = report.releases
+    store = Store.open_read_only(path)
+    assert release.triples == len(list(store.quads(graph=ox.NamedNode(release.graph))))
 
 
 def test_a_record_keyed_by_registry_id_moves_to_its_nct_node_on_reload(

@@ -102,14 +102,15 @@ def classify_command(name: str, store_spec: StoreSpec, base: str) -> None:
 def list_ontologies(registered: bool, store_spec: StoreSpec, base: str) -> None:
     """List the ontology releases loaded in a store (or registered here), tab-separated.
 
-    For a store: name, ontology IRI, version, terms, obsolete terms, triples, source file,
-    SHA-256.
+    For a store: every release it holds, each ontology's from the oldest to the newest: name,
+    ontology IRI, version, terms, obsolete terms, triples, source file, SHA-256, named graph.
+    The terms are those the release itself defines, before the term index merges releases.
 
     Example: trialkg ontologies list --store trialkg.db
     """
     from kg.ontology.load import read_releases
     from kg.ontology.registry import registered as registered_releases
-    from kg.ontology.terms import TermIndex
+    from kg.ontology.terms import terms_of_release
 
     out = sys.stdout
     if registered:
@@ -121,18 +122,13 @@ def list_ontologies(registered: bool, store_spec: StoreSpec, base: str) -> None:
             )
         return
     store = open_for_command(store_spec, read_only=True)
-    index = TermIndex.from_store(store, base=base)
-    terms: dict[str, list[int]] = {}
-    for term in index.iter_terms():
-        tally = terms.setdefault(term.ontology, [0, 0])
-        tally[0] += 1
-        tally[1] += term.obsolete
-    out.write("name\tontology\tversion\tterms\tobsolete\ttriples\tsource\tsha256\n")
+    out.write("name\tontology\tversion\tterms\tobsolete\ttriples\tsource\tsha256\tgraph\n")
     for r in read_releases(store, base=base):
-        n, dead = terms.get(r.name, [0, 0])
+        terms = list(terms_of_release(store, r, base=base))
+        dead = sum(term.obsolete for term in terms)
         out.write(
-            f"{r.name}\t{r.iri or ''}\t{r.version}\t{n}\t{dead}\t{r.triples}\t{r.path}\t"
-            f"{r.sha256}\n"
+            f"{r.name}\t{r.iri or ''}\t{r.version}\t{len(terms)}\t{dead}\t{r.triples}\t"
+            f"{r.path}\t{r.sha256}\t{r.graph}\n"
         )
 
 

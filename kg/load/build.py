@@ -4,6 +4,9 @@ How the store is built afresh depends on its kind (:mod:`kg.store.rebuild`): a f
 built beside the old one and moved into place, its records through the bulk loader
 (:mod:`kg.load.bulk`); a SPARQL store is rebuilt in place, one transaction per trial
 (:mod:`kg.load.transactional`), and the graphs this build did not write are dropped.
+
+Every ontology file keeps its own release graph (:func:`kg.ontology.load.load_ontology`), so
+several releases of one ontology are all kept, and the term index merges them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from kg.load.inputs import iter_trials
 from kg.load.report import LoadReport
 from kg.load.transactional import Progress, load_records
 from kg.model import Override
-from kg.ontology.load import OntologyRelease, load_ontology, load_vocabulary
+from kg.ontology.load import (
+    OntologyRelease,
+    inferred_graph,
+    load_ontology,
+    load_vocabulary,
+    read_releases,
+)
 from kg.ontology.reason import classify as classify_ontology
 from kg.ontology.terms import TermIndex
 from kg.resources import resource_dir
@@ -44,10 +53,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class BuildReport:
-    """A build: the ontology releases loaded and the records load."""
+    """A build: the ontology releases loaded, the records load, and what the store holds."""
 
-    releases: list[OntologyRelease]
+    #: The releases this build loaded, one per ontology file given (in that order).
+    loaded: list[OntologyRelease]
     load: LoadReport
+    #: The releases the store holds after the build, as :func:`read_releases` reads them: one
+    #: per release graph, with the graph's triples (two files of one release share a graph).
+    releases: tuple[OntologyRelease, ...] = ()
     store_quads: int = 0
     #: Graphs of an earlier build that this one no longer has, dropped (remote stores only).
     dropped: int = 0
@@ -167,9 +180,9 @@ def _fill(
     not write.
     """
     store = target.store
-    releases = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
-    for name in classify:
-        classify_ontology(store, name, base=base)
+    loaded, dropped = _load_ontologies(
+        target, ontologies, base=base, classify=classify, catalog=catalog
+    )
     load_vocabulary(store, base=base)
     index = TermIndex.from_store(store, base=base)
     if target.fresh:
@@ -195,27 +208,53 @@ def _fill(
             progress=progress,
         )
         store.flush()
-    report = BuildReport(releases=releases, load=load)
+    report = BuildReport(loaded=loaded, load=load)
     if not target.fresh:
-        report.dropped = _drop_stale(store, report, classify, base=base)
+        written = {
+            f"{base}graph/vocab",
+            *(release.graph for release in loaded),
+            *(inferred_graph(r, base=base).value for r in loaded if r.name in classify),
+            *load.graphs,
+        }
+        report.dropped = dropped + _drop_stale(store, written, (f"{base}graph/",))
+    report.releases = read_releases(store, base=base)
     report.store_quads = len(store)
     return report
 
 
-def _drop_stale(
-    store: QuadStore, report: BuildReport, classify: Sequence[str], *, base: str
-) -> int:
-    """Drop the graphs under ``<base>graph/`` that the build in ``report`` did not write."""
-    written = {
-        f"{base}graph/vocab",
-        *(release.graph for release in report.releases),
-        *(f"{base}graph/inferred/{name}" for name in classify),
-        *report.load.graphs,
-    }
+def _load_ontologies(
+    target: Rebuild,
+    ontologies: Sequence[str | Path],
+    *,
+    base: str,
+    classify: Sequence[str],
+    catalog: str | Path | None,
+) -> tuple[list[OntologyRelease], int]:
+    """Load every ontology file into its release graph and classify the ontologies asked.
+
+    In a store rebuilt in place, the ontology and inferred graphs of an earlier build are
+    dropped before classifying, since classifying and the term index read every release the
+    store holds: the records are grounded against this build's releases only.
+
+    :returns: the releases loaded, and how many graphs were dropped.
+    """
+    store = target.store
+    loaded = [load_ontology(store, path, base=base, catalog=catalog) for path in ontologies]
+    dropped = 0
+    if not target.fresh:
+        ontology_graphs = (f"{base}graph/ontology/", f"{base}graph/inferred/")
+        dropped = _drop_stale(store, {release.graph for release in loaded}, ontology_graphs)
+    for name in classify:
+        classify_ontology(store, name, base=base)
+    return loaded, dropped
+
+
+def _drop_stale(store: QuadStore, written: set[str], prefixes: tuple[str, ...]) -> int:
+    """Drop the graphs whose IRI starts with one of ``prefixes`` that are not in ``written``."""
     stale = [
         graph
         for graph in store.named_graphs()
-        if graph.value.startswith(f"{base}graph/") and graph.value not in written
+        if graph.value.startswith(prefixes) and graph.value not in written
     ]
     for graph in stale:
         store.remove_graph(graph)

@@ -1,5 +1,10 @@
 """Load ontology files into their own named graphs, recording which release each one is.
 
+Every release gets its own graph, ``<base>graph/ontology/<name>/<release key>`` (see
+:func:`release_key`), so several releases of one ontology are kept side by side; loading the
+same release again replaces its graph. :func:`release_order` ranks the releases of a store from
+the oldest to the newest.
+
 Formats: OWL as RDF/XML (``.owl``, ``.rdf``), Turtle (``.ttl``), N-Triples (``.nt``), parsed
 by pyoxigraph; OWL functional syntax (``.ofn``) through py-horned-owl; OBO 1.2/1.4 (``.obo``)
 through :mod:`kg.ontology.obo`; each also gzipped
@@ -32,12 +37,15 @@ from kg.store import QuadStore
 
 __all__ = [
     "OntologyRelease",
+    "inferred_graph",
     "load_ontology",
     "load_vocabulary",
     "ontology_graph",
     "parse_ontology",
     "read_catalog",
     "read_releases",
+    "release_key",
+    "release_order",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,7 +65,7 @@ _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 class OntologyRelease:
     """One ontology file as loaded: which ontology, which release, from where."""
 
-    #: Short name, also the graph's last segment: ``"doid"``, ``"cl"``.
+    #: Short name, also a segment of the graph's IRI: ``"doid"``, ``"cl"``.
     name: str
     #: The ontology IRI the file declares, e.g. ``http://purl.obolibrary.org/obo/doid.owl``.
     iri: str | None
@@ -71,8 +79,11 @@ class OntologyRelease:
     path: str
     #: SHA-256 of the file's bytes.
     sha256: str
-    #: Number of triples loaded.
+    #: Number of triples: those loaded from the file, or, read back from a store, all the
+    #: graph holds (the release's description included).
     triples: int
+    #: When it was loaded (UTC): it ranks releases whose release dates do not.
+    loaded_at: datetime
     #: ``owl:imports`` declared by the file and not followed.
     imports: tuple[str, ...] = ()
     #: ``dcterms:license`` of the ontology, when declared.
@@ -87,13 +98,59 @@ class OntologyRelease:
     @property
     def release_date(self) -> str | None:
         """The release date found in the version IRI or info, e.g. ``"2026-07-31"``."""
-        match = _DATE.search(self.version_iri or self.version_info or "")
-        return match.group(1) if match else None
+        return _date_in(self.version_iri or self.version_info)
 
 
-def ontology_graph(name: str, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode:
-    """The named graph of an ontology: ``<base>graph/ontology/<name>``."""
-    return ox.NamedNode(f"{base}graph/ontology/{name}")
+def _date_in(version: str | None) -> str | None:
+    """The first ISO date in a version IRI or version info."""
+    match = _DATE.search(version or "")
+    return match.group(1) if match else None
+
+
+def release_key(version_iri: str | None, version_info: str | None, sha256: str) -> str:
+    """The segment naming one release in its graph's IRI: stable, and distinct per release.
+
+    The release date found in the version IRI (else the version info), when there is one, then
+    12 hex digits of the SHA-256 of the version IRI (else the version info): two subsets of
+    the same release (DOID's NCIthesaurus and DO_rare_slim of 2026-07-31) differ in their
+    version IRIs. A file with neither is known by its content: the first 12 hex digits of the
+    file's SHA-256, so each edit of an editors' file is a release of its own.
+
+    >>> release_key("http://purl.obolibrary.org/obo/doid/releases/2026-07-31/doid.owl", None, "")
+    '2026-07-31-0eca90ea0bc6'
+    >>> release_key(None, None, "5b50959b8d0d00c9e1f4")
+    '5b50959b8d0d'
+    """
+    version = version_iri or version_info
+    if version is None:
+        return sha256[:12]
+    digest = hashlib.sha256(version.encode("utf-8")).hexdigest()[:12]
+    date = _date_in(version)
+    return f"{date}-{digest}" if date else digest
+
+
+def ontology_graph(name: str, key: str, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode:
+    """The named graph of one release of an ontology: ``<base>graph/ontology/<name>/<key>``,
+    ``key`` from :func:`release_key`."""
+    return ox.NamedNode(f"{base}graph/ontology/{name}/{key}")
+
+
+def inferred_graph(release: OntologyRelease, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode:
+    """The named graph of a release's inferred hierarchy (:mod:`kg.ontology.reason`): its
+    graph's IRI with ``graph/inferred/`` for ``graph/ontology/``."""
+    key = release.graph.removeprefix(f"{base}graph/ontology/")
+    return ox.NamedNode(f"{base}graph/inferred/{key}")
+
+
+def release_order(release: OntologyRelease) -> tuple[bool, str, datetime]:
+    """Sort key ranking releases from the oldest to the newest.
+
+    By release date; a release without one (an editors' file, a local build) ranks after every
+    dated one, being the working copy that releases are cut from; releases of the same date,
+    and undated ones among themselves, by load time, the later-loaded newer.
+    """
+    date = release.release_date
+    return (date is None, date or "", release.loaded_at)
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -177,16 +234,18 @@ def load_ontology(
     name: str | None = None,
     catalog: str | Path | None = None,
 ) -> OntologyRelease:
-    """Load an ontology file into its own named graph, replacing an earlier release of it.
+    """Load an ontology file into the named graph of its release (:func:`ontology_graph`).
 
-    The graph also gets a description of the release (file, checksum, version, load time),
-    which :func:`read_releases` reads back. ``owl:imports`` are resolved to local files through
-    an XML catalog (the OBO convention, ``catalog-v001.xml``) and loaded into the same graph;
-    imports the catalog does not map are reported once and skipped. Nothing is fetched.
+    Other releases of the ontology stay in their own graphs; the same release (same name and
+    version, or for a file without a version, the same content) loaded again replaces its
+    graph. The graph also gets a description of the release (file, checksum, version, load
+    time), which :func:`read_releases` reads back. ``owl:imports`` are resolved to local files
+    through an XML catalog (the OBO convention, ``catalog-v001.xml``) and loaded into the same
+    graph; imports the catalog does not map are reported once and skipped. Nothing is fetched.
 
     :param name: the short name of the ontology; guessed from its terms when omitted.
     :param catalog: an XML catalog; default: ``catalog-v001.xml`` beside the file, if any.
-    :raises OntologyError: when the file cannot be parsed; the store keeps the old release.
+    :raises OntologyError: when the file cannot be parsed; the store is left as it was.
     """
     path = Path(path)
     if not path.is_file():
@@ -226,7 +285,8 @@ def load_ontology(
             ", ".join(imports[:3]) + (" ..." if len(imports) > 3 else ""),
         )
     name = name or _guess_name(class_prefixes, ontology_iri, path)
-    graph = ontology_graph(name, base=base)
+    sha256 = _sha256(path)
+    graph = ontology_graph(name, release_key(version_iri, version_info, sha256), base=base)
     release = OntologyRelease(
         name=name,
         iri=ontology_iri,
@@ -234,8 +294,9 @@ def load_ontology(
         version_info=version_info,
         graph=graph.value,
         path=str(path),
-        sha256=_sha256(path),
+        sha256=sha256,
         triples=len(triples),
+        loaded_at=datetime.now(UTC),
         imports=tuple(imports),
         license=license_,
     )
@@ -304,8 +365,9 @@ def _release_quads(release: OntologyRelease, graph: ox.NamedNode) -> Iterator[ox
     yield ox.Quad(graph, DCTERMS.identifier, lit(release.name), graph)
     yield ox.Quad(graph, DCTERMS.source, lit(Path(release.path).name), graph)
     yield ox.Quad(graph, TRIALKG.recordChecksum, lit(f"sha256:{release.sha256}"), graph)
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    yield ox.Quad(graph, PROV.generatedAtTime, lit(now, XSD.dateTime), graph)
+    # Microseconds, since the load time ranks releases loaded one after the other.
+    loaded = release.loaded_at.isoformat(timespec="microseconds")
+    yield ox.Quad(graph, PROV.generatedAtTime, lit(loaded, XSD.dateTime), graph)
     if release.iri:
         yield ox.Quad(graph, FOAF.primaryTopic, ox.NamedNode(release.iri), graph)
     if release.version_iri:
@@ -313,21 +375,23 @@ def _release_quads(release: OntologyRelease, graph: ox.NamedNode) -> Iterator[ox
 
 
 def read_releases(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> tuple[OntologyRelease, ...]:
-    """The ontology releases loaded in a store, as :func:`load_ontology` recorded them."""
+    """The ontology releases loaded in a store, as :func:`load_ontology` recorded them: every
+    release of every ontology, by name, each ontology's from the oldest to the newest
+    (:func:`release_order`)."""
     prefix = f"{base}graph/ontology/"
     rows = store.query(
         """
-        SELECT ?g ?name ?file ?sum ?iri ?viri ?vinfo ?license (COUNT(*) AS ?n) WHERE {
+        SELECT ?g ?name ?file ?sum ?loaded ?iri ?viri ?vinfo ?license (COUNT(*) AS ?n) WHERE {
           GRAPH ?g {
-            ?g a trialkg:OntologyRelease ; dcterms:identifier ?name ;
-               dcterms:source ?file ; trialkg:recordChecksum ?sum .
+            ?g a trialkg:OntologyRelease ; dcterms:identifier ?name ; dcterms:source ?file ;
+               trialkg:recordChecksum ?sum ; prov:generatedAtTime ?loaded .
             OPTIONAL { ?g foaf:primaryTopic ?iri .
                        OPTIONAL { ?iri owl:versionInfo ?vinfo }
                        OPTIONAL { ?iri dcterms:license ?license } }
             OPTIONAL { ?g prov:wasDerivedFrom ?viri }
             ?s ?p ?o
           }
-        } GROUP BY ?g ?name ?file ?sum ?iri ?viri ?vinfo ?license ORDER BY ?name
+        } GROUP BY ?g ?name ?file ?sum ?loaded ?iri ?viri ?vinfo ?license
         """,
         prefixes={
             "trialkg": TRIALKG.uri,
@@ -359,10 +423,11 @@ def read_releases(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> tuple[On
                 path=row["file"].value,
                 sha256=row["sum"].value.removeprefix("sha256:"),
                 triples=int(row["n"].value),
+                loaded_at=datetime.fromisoformat(row["loaded"].value),
                 license=opt("license"),
             )
         )
-    return tuple(releases)
+    return tuple(sorted(releases, key=lambda r: (r.name, release_order(r))))
 
 
 def load_vocabulary(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> int:

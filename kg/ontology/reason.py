@@ -5,11 +5,13 @@ CL:0000048 "multi fate stem cell" has no asserted parent; its place under CL:000
 "stem cell" follows from its logical definition. Released files (``cl.owl``, ``doid.owl``,
 ``cl-simple.owl``) are already classified and need no reasoner.
 
-The ontology graph is handed to owlready2 without its ``owl:imports`` (they are never fetched),
-owlready2's bundled HermiT reasoner classifies it (Java must be installed), and every named
-superclass the reasoner finds that the file did not assert becomes an ``rdfs:subClassOf``
-triple in ``<base>graph/inferred/<name>``. The hierarchy queries walk ``rdfs:subClassOf*`` over
-all graphs, so they use these triples at once.
+Each release of the ontology in the store is classified on its own: its graph is handed to
+owlready2 without its ``owl:imports`` (they are never fetched), owlready2's bundled HermiT
+reasoner classifies it (Java must be installed), and every named superclass the reasoner finds
+that the file did not assert becomes an ``rdfs:subClassOf`` triple in the release's inferred
+graph, ``<base>graph/inferred/<name>/<release key>`` (:func:`kg.ontology.load.inferred_graph`).
+The hierarchy queries walk ``rdfs:subClassOf*`` over all graphs, so they use these triples at
+once.
 """
 
 from __future__ import annotations
@@ -24,19 +26,15 @@ import pyoxigraph as ox
 
 from kg.errors import OntologyError
 from kg.ids import DEFAULT_BASE_IRI
+from kg.ontology.load import OntologyRelease, inferred_graph, read_releases
 from kg.rdf.vocab import DCTERMS, OWL, PROV, RDF, RDFS
 from kg.store import QuadStore
 
-__all__ = ["classify", "inferred_graph", "java_available"]
+__all__ = ["classify", "java_available"]
 
 logger = logging.getLogger(__name__)
 
 _OBO = "http://purl.obolibrary.org/obo/"
-
-
-def inferred_graph(name: str, *, base: str = DEFAULT_BASE_IRI) -> ox.NamedNode:
-    """The named graph of an ontology's inferred hierarchy: ``<base>graph/inferred/<name>``."""
-    return ox.NamedNode(f"{base}graph/inferred/{name}")
 
 
 def java_available() -> str | None:
@@ -45,11 +43,10 @@ def java_available() -> str | None:
 
 
 def classify(store: QuadStore, name: str, *, base: str = DEFAULT_BASE_IRI) -> int:
-    """Classify the loaded ontology ``name`` with HermiT; store the inferred superclasses.
+    """Classify every loaded release of the ontology ``name`` with HermiT; store the inferred
+    superclasses of each in its inferred graph, replacing an earlier one.
 
-    Replaces any earlier inferred graph of the ontology.
-
-    :returns: the number of inferred ``rdfs:subClassOf`` links that the file did not assert.
+    :returns: the number of inferred ``rdfs:subClassOf`` links that the files did not assert.
     :raises OntologyError: when Java is missing, the ontology is not loaded, or the reasoner fails
         (for instance because the ontology is inconsistent).
     """
@@ -60,10 +57,17 @@ def classify(store: QuadStore, name: str, *, base: str = DEFAULT_BASE_IRI) -> in
             "Java runtime (e.g. 'apt-get install default-jre-headless') or load a released, "
             "pre-classified file instead of the editors' file",
         )
-    graph = ox.NamedNode(f"{base}graph/ontology/{name}")
-    if not store.has_graph(graph):
+    releases = [r for r in read_releases(store, base=base) if r.name == name]
+    if not releases:
         raise OntologyError(name, f"no ontology {name!r} in the store; load it first")
+    return sum(_classify_release(store, release, base=base) for release in releases)
+
+
+def _classify_release(store: QuadStore, release: OntologyRelease, *, base: str) -> int:
+    """Classify one release; the number of inferred links it did not assert."""
     import owlready2
+
+    name, graph = release.name, ox.NamedNode(release.graph)
 
     asserted: set[tuple[str, str]] = set()
     triples: list[ox.Triple] = []
@@ -84,18 +88,20 @@ def classify(store: QuadStore, name: str, *, base: str = DEFAULT_BASE_IRI) -> in
         ox.serialize(triples, tmp, ox.RdfFormat.N_TRIPLES)
         world = owlready2.World()
         ontology = world.get_ontology(Path(tmp).as_uri()).load(format="ntriples")
-        logger.info("classifying %s (%d triples) with HermiT", name, len(triples))
+        logger.info("classifying %s (%d triples) with HermiT", release.version, len(triples))
         try:
             with ontology:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
-            raise OntologyError(name, "the reasoner found the ontology inconsistent") from exc
+            raise OntologyError(
+                release.path, "the reasoner found the ontology inconsistent"
+            ) from exc
         except (OSError, owlready2.base.OwlReadyError) as exc:
-            raise OntologyError(name, f"the reasoner failed: {exc}") from exc
+            raise OntologyError(release.path, f"the reasoner failed: {exc}") from exc
         inferred = _inferred_links(world, asserted)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    target = inferred_graph(name, base=base)
+    target = inferred_graph(release, base=base)
     quads = [
         ox.Quad(ox.NamedNode(child), RDFS.subClassOf, ox.NamedNode(parent), target)
         for child, parent in sorted(inferred)
@@ -107,15 +113,15 @@ def classify(store: QuadStore, name: str, *, base: str = DEFAULT_BASE_IRI) -> in
             target,
             DCTERMS.description,
             ox.Literal(
-                f"rdfs:subClassOf links of {name} inferred by the HermiT reasoner (owlready2) "
-                "and not asserted in the loaded file"
+                f"rdfs:subClassOf links of {name} ({release.version}) inferred by the HermiT "
+                "reasoner (owlready2) and not asserted in the loaded file"
             ),
             target,
         ),
         ox.Quad(target, DCTERMS.source, ox.Literal("HermiT via owlready2"), target),
     ]
     store.replace_graph_large(target, quads)
-    logger.info("classified %s: %d inferred subclass links", name, len(inferred))
+    logger.info("classified %s: %d inferred subclass links", release.version, len(inferred))
     return len(inferred)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import socket
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import OntologyError, UnknownTermError
-from kg.ontology.load import load_ontology, ontology_graph, read_releases
+from kg.ontology.load import load_ontology, ontology_graph, read_releases, release_key
 from kg.ontology.terms import TermIndex
 from kg.store import Store
 
@@ -19,13 +20,14 @@ from conftest import (
     CL_EDIT_OFN,
     CL_EDIT_OWL,
     CL_SIMPLE_2021,
-    DOID_2016,
     DOID_NCIT_2026,
     MESENCHYMAL_STEM_CELL,
     MULTI_FATE_STEM_CELL,
     OVARIAN_DISEASE,
     PRIMARY_OVARIAN_INSUFFICIENCY,
 )
+
+CL_EDIT_SHA256 = hashlib.sha256(CL_EDIT_OWL.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,10 @@ def index(store: Store) -> TermIndex:
 
 def test_each_ontology_gets_its_own_named_graph(store: Store) -> None:
     graphs = {g.value for g in store.named_graphs()}
-    assert graphs == {ontology_graph("doid").value, ontology_graph("cl").value}
+    assert graphs == {
+        "https://w3id.org/trialkg/graph/ontology/doid/2026-07-31-7b39bfde3cd8",
+        f"https://w3id.org/trialkg/graph/ontology/cl/{CL_EDIT_SHA256[:12]}",  # no version IRI
+    }
 
 
 def test_releases_record_version_file_and_checksum(store: Store) -> None:
@@ -56,6 +61,7 @@ def test_releases_record_version_file_and_checksum(store: Store) -> None:
     assert releases["cl"].path == "cl-edit-2026-08-19.owl"
     assert len(releases["cl"].sha256) == 64
     assert releases["cl"].license == "http://creativecommons.org/licenses/by/4.0/"
+    assert releases["cl"].sha256 == CL_EDIT_SHA256
 
 
 def test_owl_imports_are_reported_and_never_fetched(caplog) -> None:
@@ -81,13 +87,16 @@ def test_network_guard_refuses_remote_connections() -> None:
         sock.connect(("192.0.2.1", 80))
 
 
-def test_reloading_replaces_the_earlier_release() -> None:
-    store = Store.in_memory()
-    old = load_ontology(store, DOID_2016)
-    new = load_ontology(store, DOID_NCIT_2026)
-    assert old.graph == new.graph
-    assert len(store) == new.triples + len(list(store.quads(subject=ox.NamedNode(new.graph))))
-    assert [r.version_info for r in read_releases(store)] == [new.version_info]
+def test_the_graph_of_a_release_is_named_by_its_date_and_version() -> None:
+    version = "http://purl.obolibrary.org/obo/doid/releases/2026-07-31/subsets/NCIthesaurus.owl"
+    key = release_key(version, None, "0" * 64)
+    assert key == "2026-07-31-7b39bfde3cd8"
+    assert (
+        ontology_graph("doid", key).value == f"https://w3id.org/trialkg/graph/ontology/doid/{key}"
+    )
+    rare = release_key(version.replace("NCIthesaurus", "DO_rare_slim"), None, "0" * 64)
+    assert rare.startswith("2026-07-31-") and rare != key  # two subsets of one release
+    assert release_key(None, None, CL_EDIT_SHA256) == CL_EDIT_SHA256[:12]  # known by content
 
 
 def test_gzipped_rdfxml_loads_like_the_plain_file(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.errors import OntologyError
 from kg.ontology import reason
-from kg.ontology.load import load_ontology
-from kg.ontology.reason import classify, inferred_graph
+from kg.ontology.load import inferred_graph, load_ontology, read_releases
+from kg.ontology.reason import classify
 from kg.ontology.terms import TermIndex
 from kg.store import Store
 
@@ -47,7 +47,9 @@ def test_classifying_puts_multi_fate_stem_cell_under_stem_cell(classified: Store
 
 @needs_java
 def test_inferred_links_live_in_their_own_graph(classified: Store) -> None:
-    graph = inferred_graph("cl")
+    (release,) = read_releases(classified)
+    graph = inferred_graph(release)
+    assert graph.value == release.graph.replace("/graph/ontology/", "/graph/inferred/")
     assert classified.has_graph(graph)
     assert len(list(classified.quads(graph=graph))) > 1000
 
