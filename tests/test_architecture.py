@@ -22,7 +22,8 @@ ALLOWED: dict[str, set[str]] = {
     "kg.store": {"kg.errors"},
     "kg.rdf": {"kg.model", "kg.ids", "kg.grounding.methods"},
     "kg.ontology": {"kg.errors", "kg.ids", "kg.resources", "kg.rdf.vocab", "kg.store"},
-    "kg.grounding": {"kg.errors", "kg.ids", "kg.model", "kg.ontology", "kg.rdf.vocab", "kg.store"},
+    "kg.grounding": {"kg.errors", "kg.ids", "kg.model", "kg.resources", "kg.ontology"}
+    | {"kg.rdf.vocab", "kg.store"},
     "kg.load": {
         *_BASE,
         "kg.readers",

@@ -21,7 +21,7 @@ import pytest
 from conftest import PROJECT, free_port
 
 PYPROJECT = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
-DATA_FOLDERS = {"queries": "*.rq", "ontologies": "*.ttl", "seeds": "*.txt"}
+DATA_FOLDERS = {"queries": ("*.rq",), "ontologies": ("*.ttl", "*.tsv"), "seeds": ("*.txt",)}
 
 
 def _package_folders() -> set[str]:
@@ -93,8 +93,8 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 def test_the_wheel_carries_queries_vocabulary_catalog_slims_and_seed(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder, pattern in DATA_FOLDERS.items():
-        for path in (PROJECT / folder).glob(pattern):
+    for folder, patterns in DATA_FOLDERS.items():
+        for path in (p for pattern in patterns for p in (PROJECT / folder).glob(pattern)):
             assert f"kg/_data/{folder}/{path.name}" in names
     assert {"kg/_data/ontologies/trialkg.ttl", "kg/_data/ontologies/catalog.ttl"} <= names
     assert "kg/server/templates/trial.html" in names

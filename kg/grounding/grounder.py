@@ -24,12 +24,14 @@ the text match and records the disagreement.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 
-from kg.grounding.match import Matcher, loose
+from kg.grounding.match import Matcher, drop_qualifiers, loose
 from kg.grounding.methods import Method
 from kg.ids import to_curie
 from kg.model import (
@@ -43,8 +45,9 @@ from kg.model import (
     Trial,
 )
 from kg.ontology.terms import TermIndex, normalise_text
+from kg.resources import resource_dir
 
-__all__ = ["Grounder", "ground", "ground_mention"]
+__all__ = ["ACRONYMS", "Grounder", "defined_acronyms", "ground", "ground_mention"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 # Abbreviations of cell types in intervention names, spelt out (on loose text: lower case,
 # no punctuation, no plural "s"), before looking for a cell type inside the name.
 _CELL_ABBREVIATIONS = [
-    (re.compile(r"\bcar t( cell)?\b"), "t cell"),
+    (re.compile(r"\bcar(?: ?t\d*\w*| ?\d+\w*)?(?: t)?(?: cell)?\b"), "t cell"),
     (re.compile(r"\bcar nk( cell)?\b|\bnk( cell)?\b"), "natural killer cell"),
     (re.compile(r"\bmsc( cell)?\b"), "mesenchymal stem cell"),
     (re.compile(r"\brpe( cell)?\b"), "retinal pigment epithelial cell"),
@@ -64,6 +67,26 @@ _CELL_ABBREVIATIONS = [
     (re.compile(r"\bh?esc( cell)?\b"), "embryonic stem cell"),
     (re.compile(r"\btreg( cell)?\b"), "regulatory t cell"),
     (re.compile(r"\bdc( cell)?\b"), "dendritic cell"),
+    # What a transplant or vaccine of cells administers.
+    (
+        re.compile(
+            r"\b(?:bone marrow |hematopoietic |peripheral blood )?(?:stem|progenitor) cell "
+            r"(?:transplant(?:ation)?|support|rescue)\b"
+        ),
+        "hematopoietic stem cell",
+    ),
+    (re.compile(r"\b(?:bone )?marrow transplant(?:ation)?\b"), "bone marrow cell"),
+    (
+        re.compile(r"\b(?:umbilical )?cord blood(?: cell)?(?: transplant(?:ation)?)?\b"),
+        "cord blood hematopoietic stem cell",
+    ),
+    (re.compile(r"\b(?:tumou?r|cancer|leuka?emic) cell\b"), "malignant cell"),
+    (
+        re.compile(
+            r"\badipose(?: tissue)?(?: derived)? (?:mesenchymal )?(?:stromal|stem) cell\b|\badsc\b"
+        ),
+        "mesenchymal stem cell of adipose tissue",
+    ),
 ]
 _FROM = re.compile(r"\b(?:derived |differentiated |generated )?from\b")
 # Too general to stand for a cell product on their own.
@@ -72,17 +95,17 @@ _CURIE_MENTION = re.compile(r"^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9][\w.]*$")
 
 
 def _prefer_live(index: TermIndex, candidates: list[str]) -> list[str]:
-    """Drop obsolete candidates when a live term (or an obsolete one's replacement) also matched.
+    """The live terms the candidates stand for: an obsolete term by its replacement, and not
+    at all when it was retired without one.
 
     Releases keep an obsolete term's label ("obsolete mixed-type liposarcoma"), and a live term
     may carry the same words; the live one is meant.
     """
-    live = {_follow_obsolete(index, c)[0] for c in candidates}
     chosen: dict[str, str] = {}
     for curie in candidates:
         target = _follow_obsolete(index, curie)[0]
-        if index[target].obsolete and any(not index[t].obsolete for t in live):
-            continue
+        if index[target].obsolete:
+            continue  # retired without a replacement: no link is better than a dead one
         chosen.setdefault(target, curie)  # one candidate per live term, keeping its route
     return sorted(chosen.values())
 
@@ -107,15 +130,18 @@ def ground_mention(
     description: str | None = None,
     ontology_ref: str | None = None,
     matcher: Matcher | None = None,
+    acronyms: Mapping[str, str] | None = None,
 ) -> Grounding:
     """Link one mention to a term of the ontology its kind calls for (DOID or CL).
 
     :param label: the mention as the record writes it.
     :param description: the record's description of it, used as evidence.
     :param ontology_ref: an IRI or CURIE the record gives for it.
+    :param acronyms: abbreviations the record defines (:func:`defined_acronyms`).
     :returns: a grounding; ``object_id`` is None when nothing matched or the match is ambiguous.
     """
     matcher = matcher or Matcher(index, _ONTOLOGY[kind])
+    acronyms = acronyms or {}
 
     def made(
         curie: str,
@@ -142,6 +168,7 @@ def ground_mention(
             mapping_justification=method.justification,
             matched_text=matched,
             confidence=round(min(confidence, 1.0), 4),
+            predicate_id=method.sssom_predicate,
             object_source=release.iri if release else None,
             object_source_version=release.version if release else None,
             comment=notes,
@@ -163,10 +190,36 @@ def ground_mention(
         logger.debug("%r: stated reference %s is not in the loaded ontologies", label, ontology_ref)
     if _CURIE_MENTION.match(label.strip()):
         # A mention that is itself an identifier of another vocabulary ("MESH:D016649").
-        found = matcher.keep(index.by_xref(label.strip()))
-        if len(found) == 1:
-            return made(found[0], Method.XREF, label.strip())
+        translated = matcher.keep(index.by_xref(label.strip()))
+        if len(translated) == 1:
+            return made(translated[0], Method.XREF, label.strip())
 
+    found = _match_words(matcher, label, description)
+    if isinstance(found, Grounding):
+        return found  # ambiguous: never settled by chance
+    if found is not None:
+        curie, method, matched, comment, bonus = found
+        return made(curie, method, matched, comment, bonus=bonus)
+    if kind is MentionKind.CELL_TYPE:
+        contained = _contained_term(matcher, label)
+        if contained is not None:
+            curie, words = contained
+            return made(curie, Method.CONTAINED_LABEL, words, f"the mention contains '{words}'")
+        return _unmatched(kind, label, Method.NONE, None)
+    return _condition_fallbacks(kind, label, matcher, acronyms, made)
+
+
+#: A match by the mention's words: the term, the method, the text matched, a remark and the
+#: confidence bonus the record's description earns it.
+_Found = tuple[str, Method, str | None, str | None, float]
+
+
+def _match_words(
+    matcher: Matcher, label: str, description: str | None
+) -> _Found | Grounding | None:
+    """The first text strategy that finds terms for ``label``: one term (settled by the
+    description when several match), an ambiguous grounding, or None when none finds any."""
+    index = matcher.index
     for method, candidates_of, hint in matcher.strategies(label, description):
         candidates = _prefer_live(index, candidates_of())
         if not candidates:
@@ -175,6 +228,7 @@ def ground_mention(
             confirmed = [c for c in candidates if matcher.describes(index[c], description)]
             if len(confirmed) != 1:
                 logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
+                kind = MentionKind.CELL_TYPE if matcher.prefix == "CL" else MentionKind.CONDITION
                 return _unmatched(
                     kind,
                     label,
@@ -199,15 +253,97 @@ def ground_mention(
         if method is not Method.DEFINITION and matcher.describes(term, description):
             bonus = _CORROBORATED
             comment = "the record's description is this term's definition"
-        result = made(curie, method, matched, comment, bonus=bonus)
-        logger.debug("%r -> %s by %s (%.2f)", label, result.object_id, method, result.confidence)
-        return result
-    if kind is MentionKind.CELL_TYPE:
-        contained = _contained_term(matcher, label)
-        if contained is not None:
-            curie, words = contained
-            return made(curie, Method.CONTAINED_LABEL, words, f"the mention contains '{words}'")
+        return curie, method, matched, comment, bonus
+    return None
+
+
+def _condition_fallbacks(
+    kind: MentionKind,
+    label: str,
+    matcher: Matcher,
+    acronyms: Mapping[str, str],
+    made: Callable[..., Grounding],
+) -> Grounding:
+    """For a condition no strategy matched whole: say so when it is no disease, spell out an
+    abbreviation, or drop the qualifiers a curator would drop and link what is left, broader."""
+    reason = _not_a_disease(label)
+    if reason:
+        return _unmatched(kind, label, Method.NONE, reason)
+    expansion = _spelt_out(label, acronyms)
+    if expansion:
+        found = _match_words(matcher, expansion, None)
+        if isinstance(found, tuple):
+            return made(found[0], Method.ACRONYM, expansion, f"'{label}' spelt out: {expansion}")
+    rest, dropped = drop_qualifiers(label)
+    if dropped and rest:
+        spelt = _spelt_out(rest, acronyms)
+        for text in (rest, spelt):
+            found = _match_words(matcher, text, None) if text else None
+            if isinstance(found, tuple):
+                words = ", ".join(dropped)
+                return made(found[0], Method.QUALIFIERS_DROPPED, text, f"broader: dropped {words}")
     return _unmatched(kind, label, Method.NONE, None)
+
+
+_ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9]{1,7}$")
+# Conditions sponsors list that are no disease: who takes part, what they undergo or do.
+_NOT_DISEASES = re.compile(
+    r"^(?:healthy(?: (?:volunteers?|subjects?|participants?|adults?|individuals?|donors?))?"
+    r"|pregnan(?:cy|t women)|surgery|surgical procedures?|anesthesia|anaesthesia"
+    r"|smoking cessation|smoking|ageing|aging|quality of life|vaccination|immunization"
+    r"|transplantation|bone marrow transplantation|stem cell transplantation)$",
+    re.I,
+)
+
+
+def _not_a_disease(label: str) -> str | None:
+    if _NOT_DISEASES.match(label.strip()):
+        return "not a disease: a population, procedure or behaviour"
+    return None
+
+
+def _read_acronyms(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8") as handle:
+        rows = (line for line in handle if line.strip() and not line.startswith("#"))
+        return {
+            r["acronym"].strip(): r["expansion"].strip()
+            for r in csv.DictReader(rows, delimiter="\t")
+        }
+
+
+#: Unambiguous abbreviations of conditions, spelt out: ontologies/acronyms.tsv.
+ACRONYMS = _read_acronyms(resource_dir("ontologies") / "acronyms.tsv")
+
+
+def _spelt_out(label: str, acronyms: Mapping[str, str]) -> str | None:
+    """The name a bare abbreviation stands for: the record's own definition, else the table's."""
+    text = label.strip()
+    if not _ACRONYM.match(text) or text.lower() == text or (text.istitle() and len(text) > 4):
+        return None
+    return acronyms.get(text) or ACRONYMS.get(text)
+
+
+_DEFINED = re.compile(
+    r"((?:[A-Za-z][\w'’-]*\s+){1,7}?[A-Za-z][\w'’-]*)\s*\(([A-Z][A-Za-z0-9]{1,7})\)"
+)
+
+
+def defined_acronyms(*texts: str | None) -> dict[str, str]:
+    """Abbreviations a record defines: a name followed by its initials in parentheses.
+
+    >>> defined_acronyms("MSC transplantation in Primary Ovarian Insufficiency (POI) patients")
+    {'POI': 'Primary Ovarian Insufficiency'}
+    """
+    found: dict[str, str] = {}
+    for text in texts:
+        for match in _DEFINED.finditer(text or ""):
+            words, acronym = match.group(1).split(), match.group(2)
+            letters = [c for c in acronym if c.isupper()]
+            # The name is the last words whose initials spell the abbreviation.
+            name = words[-len(letters) :] if len(words) >= len(letters) else []
+            if name and [w[0].upper() for w in name] == letters:
+                found.setdefault(acronym, " ".join(name))
+    return found
 
 
 def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
@@ -230,7 +366,9 @@ def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
             phrase = " ".join(words[start:end])
             if phrase in _TOO_GENERAL:
                 continue
-            found = _prefer_live(matcher.index, matcher.keep(table.get(phrase, ())))
+            # CL says "precursor" where sponsors say "progenitor" ("oligodendrocyte precursor").
+            named = table.get(phrase) or table.get(phrase.replace("progenitor", "precursor")) or []
+            found = _prefer_live(matcher.index, matcher.keep(named))
             if found:
                 return (found[0], phrase) if len(found) == 1 else None
     return None
@@ -267,14 +405,26 @@ class Grounder:
         self.overrides = dict(overrides or {})
         self.warn_ungrounded = warn_ungrounded
         self._matchers = {kind: Matcher(index, prefix) for kind, prefix in _ONTOLOGY.items()}
-        self._cache: dict[tuple[MentionKind, str, str | None, str | None], Grounding] = {}
+        self._cache: dict[
+            tuple[MentionKind, str, str | None, str | None, str | None], Grounding
+        ] = {}
         # The MeSH check's lookups, bounded by the ontology's size: terms per MeSH descriptor,
         # and a term with its ancestors and descendants.
         self._mesh_reached: dict[Code, frozenset[str]] = {}
         self._related: dict[str, frozenset[str]] = {}
 
-    def mention(self, kind: MentionKind, item: Condition | CellProduct) -> Grounding:
-        key = (kind, item.label, item.description, item.ontology_ref)
+    def mention(
+        self,
+        kind: MentionKind,
+        item: Condition | CellProduct,
+        acronyms: Mapping[str, str] | None = None,
+    ) -> Grounding:
+        """Ground one mention, or give the grounding made before for the same words.
+
+        :param acronyms: abbreviations the mention's record defines (:func:`defined_acronyms`).
+        """
+        spelt = (acronyms or {}).get(item.label.strip())
+        key = (kind, item.label, item.description, item.ontology_ref, spelt)
         cached = self._cache.get(key)
         override = self.overrides.get(normalise_text(item.label))
         if cached is None and override is not None:
@@ -288,6 +438,7 @@ class Grounder:
                 description=item.description,
                 ontology_ref=item.ontology_ref,
                 matcher=self._matchers[kind],
+                acronyms={item.label.strip(): spelt} if spelt else None,
             )
             self._cache[key] = cached
             if not cached.grounded and self.warn_ungrounded:
@@ -326,7 +477,10 @@ class Grounder:
         )
 
     def __call__(self, trial: Trial) -> GroundedTrial:
-        conditions = tuple(self.mention(MentionKind.CONDITION, c) for c in trial.conditions)
+        defined = defined_acronyms(trial.title, trial.official_title, trial.summary)
+        conditions = tuple(
+            self.mention(MentionKind.CONDITION, c, defined) for c in trial.conditions
+        )
         if trial.condition_mesh:
             conditions = tuple(
                 self._check_mesh(g, trial.condition_mesh, alone=len(conditions) == 1)

@@ -36,6 +36,7 @@ _CHAINED = "semapv:MappingChaining"
 _UNSPECIFIED = "semapv:UnspecifiedMatching"
 _EXACT = "skos:exactMatch"
 _CLOSE = "skos:closeMatch"
+_BROAD = "skos:broadMatch"
 
 
 class Method(StrEnum):
@@ -67,6 +68,20 @@ class Method(StrEnum):
     #: ("iPSC-derived RPE cells" -> retinal pigment epithelial cell), after spelling out the
     #: usual abbreviations (MSC, NK, RPE, HSC(T), iPSC, hESC, CAR-T).
     CONTAINED_LABEL = "contained_label", 0.70, _LEXICAL, _EXACT, TRIALKG.ContainedLabelMatch
+    #: A condition written as an abbreviation that the record itself defines ("Primary Ovarian
+    #: Insufficiency (POI)" in its title) or that the shipped table of unambiguous ones spells
+    #: out (ontologies/acronyms.tsv), its spelt-out name then matched as above.
+    ACRONYM = "acronym", 0.75, _LEXICAL, _EXACT, TRIALKG.AcronymMatch
+    #: A condition that matches nothing whole, linked by what is left once stage, grade,
+    #: recurrence, age group, extent, severity and translocation qualifiers are dropped: the
+    #: term is broader than the mention, hence ``skos:broadMatch``.
+    QUALIFIERS_DROPPED = (
+        "qualifiers_dropped",
+        0.65,
+        _LEXICAL,
+        _BROAD,
+        TRIALKG.QualifiersDroppedMatch,
+    )
     #: A NARROW, BROAD or RELATED synonym: a near match, hence ``skos:closeMatch``.
     RELATED_SYNONYM = "related_synonym", 0.60, _LEXICAL, _CLOSE, TRIALKG.RelatedSynonymMatch
     #: A curator's decision (an overrides file), which wins over all; its confidence is that of

@@ -101,7 +101,7 @@ TRIALKG = ClosedNamespace(
 
     ExplicitReference DefinitionMatch ExactLabelMatch ExactSynonymMatch CrossReferenceMatch
     NormalisedLabelMatch RelatedSynonymMatch ManualCuration MeshCrossReferenceMatch
-    ContainedLabelMatch
+    ContainedLabelMatch AcronymMatch QualifiersDroppedMatch
 
     EarlyPhase1 Phase1 Phase2 Phase3 Phase4 PhaseNotApplicable
 

@@ -50,10 +50,18 @@ _CELL_WORDS = re.compile(
     r"(bone marrow|cord blood|stem cell|hematopoietic|islet) transplant(ation)?)\b",
     re.IGNORECASE,
 )
+# Sponsors file some cell products under DRUG ("Th2 Cells", "... with allogeneic stem cell
+# transplant"): for that type only a name that plainly administers cells counts.
+_PLAINLY_CELLS = re.compile(
+    r"\b(cells|(bone marrow|cord blood|stem cell|hematopoietic) transplant(ation)?)\b", re.I
+)
+# Chimeric antigen receptor products, named by the receptor alone ("Anti-CD19-CAR", "CAR22").
+_CAR = re.compile(r"\bCAR(?:-?T|-?NK|\d+\w*)?\b")
 # Words that say an intervention is about cells without administering them.
 _NOT_A_PRODUCT = re.compile(
     r"\b(cell[- ]free|exosomes?|extracellular vesicles?|secretome|conditioned medium|"
-    r"cell count|sickle cell|cell lines? screening)\b",
+    r"cell count|sickle cell|cell lines? screening|flow cytometry|cell sorting|"
+    r"(lymphocyte|[tb][- ]cell)s? depletion|cell selection (system|device))\b",
     re.IGNORECASE,
 )
 _AGE = re.compile(r"^\s*(\d+)\s*(year|month|week|day|hour|minute)s?\s*(old)?\s*$", re.IGNORECASE)
@@ -115,11 +123,15 @@ def is_cell_product(kind: str | None, name: str, description: str | None = None)
     False
     >>> is_cell_product("BIOLOGICAL", "MSC-derived exosomes")
     False
+    >>> is_cell_product("DRUG", "Th2 Cells"), is_cell_product("BIOLOGICAL", "Anti-CD19-CAR")
+    (True, True)
     """
-    if kind is not None and as_code(kind) not in _CELL_TYPES:
-        return False
     if _NOT_A_PRODUCT.search(name):
         return False
+    if kind is not None and as_code(kind) not in _CELL_TYPES:
+        return as_code(kind) == "DRUG" and bool(_PLAINLY_CELLS.search(name))
+    if _CAR.search(name):
+        return True
     return bool(_CELL_WORDS.search(name) or (description and _CELL_WORDS.search(description)))
 
 

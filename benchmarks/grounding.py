@@ -1,0 +1,290 @@
+"""Grounding benchmark: trialkg, Gilda and a plain exact lookup, scored on hand-labelled mentions.
+
+The rows are ``../shared/grounding-gold/`` (real condition mentions and cell-product
+interventions from the ClinicalTrials.gov corpus, each labelled with the term it should link
+to; its README says how to score). All three systems ground the same rows against the same
+releases, in one run:
+
+- **trialkg**: :class:`kg.grounding.grounder.Grounder`, as a load grounds a mention (for
+  interventions, only those :func:`kg.readers.ctgov.is_cell_product` takes for cells);
+- **gilda**: Gilda's grounder built from the same releases' labels and exact synonyms (offline;
+  Gilda's own resources are never loaded), its best match in the mention's ontology;
+- **exact**: the one term whose label or exact synonym equals the mention (case and spacing
+  aside), else nothing.
+
+Scoring, as the gold set's README says: a grounded mention is correct when its term is a chosen
+id or an ``also_acceptable`` one; for a ``none`` row, leaving it ungrounded is correct. A term
+that is an ancestor of a chosen id is wrong ("too general"), counted apart. Precision is correct
+over grounded, recall correct over the rows that are not ``none``. Speed is mentions per second
+over all rows, each system's own caches cleared first.
+
+    python benchmarks/grounding.py
+    python benchmarks/grounding.py --json grounding.json --misses
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from kg.grounding.grounder import Grounder  # noqa: E402
+from kg.model import CellProduct, Condition, MentionKind  # noqa: E402
+from kg.ontology.terms import TermIndex  # noqa: E402
+from kg.readers.ctgov import is_cell_product  # noqa: E402
+
+SHARED = PROJECT.parent / "shared"
+GOLD = SHARED / "grounding-gold"
+DOID_2024 = SHARED / "ontologies" / "doid" / "doid-2024-01-31.obo.gz"
+CL_EDIT = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.owl"
+
+KINDS = {"conditions": MentionKind.CONDITION, "cell products": MentionKind.CELL_TYPE}
+PREFIX = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
+
+#: A system: (kind, mention text, intervention type or None) -> CURIE or None.
+System = Callable[[MentionKind, str, str | None], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldRow:
+    """One hand-labelled mention."""
+
+    kind: MentionKind
+    mention: str
+    #: The intervention type, for cell products (``BIOLOGICAL``, ``Procedure``, ...).
+    type: str | None
+    relation: str
+    chosen: tuple[str, ...]
+    also: tuple[str, ...]
+
+
+def _ids(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.split("|") if part.strip())
+
+
+def read_gold(folder: Path = GOLD) -> list[GoldRow]:
+    """Every row of the gold files in ``folder`` (conditions, then cell products)."""
+    rows: list[GoldRow] = []
+    for name, kind, id_column in (
+        ("conditions-dev.tsv", MentionKind.CONDITION, "doid_ids"),
+        ("cell-products-dev.tsv", MentionKind.CELL_TYPE, "cl_ids"),
+    ):
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            for record in csv.DictReader(handle, delimiter="\t"):
+                rows.append(
+                    GoldRow(
+                        kind=kind,
+                        mention=record.get("mention") or record["name"],
+                        type=record.get("type"),
+                        relation=record["relation"].strip(),
+                        chosen=_ids(record[id_column]),
+                        also=_ids(record.get("also_acceptable") or ""),
+                    )
+                )
+    return rows
+
+
+@dataclass
+class Score:
+    """One system's result on one kind of mention."""
+
+    rows: int = 0
+    #: Rows whose relation is not ``none``: the denominator of recall.
+    linkable: int = 0
+    grounded: int = 0
+    correct_grounded: int = 0
+    #: ``none`` rows left ungrounded (correct, but no link).
+    correct_unlinked: int = 0
+    too_general: int = 0
+    seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.correct_grounded / self.grounded if self.grounded else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_grounded / self.linkable if self.linkable else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def score(rows: Iterable[GoldRow], system: System, index: TermIndex, kind: MentionKind) -> Score:
+    """Ground every row of ``kind`` with ``system`` and score it as the gold README says."""
+    result = Score()
+    picked = [row for row in rows if row.kind == kind]
+    start = time.perf_counter()
+    answers = [system(kind, row.mention, row.type) for row in picked]
+    result.seconds = time.perf_counter() - start
+    for row, answer in zip(picked, answers, strict=True):
+        result.rows += 1
+        result.linkable += row.relation != "none"
+        if answer is None:
+            if row.relation == "none":
+                result.correct_unlinked += 1
+            else:
+                result.misses.append(f"missed   {row.mention!r} -> {'|'.join(row.chosen)}")
+            continue
+        result.grounded += 1
+        if answer in row.chosen or answer in row.also:
+            result.correct_grounded += 1
+            continue
+        general = any(c in index and answer in index.ancestors(c) for c in row.chosen)
+        result.too_general += general
+        reason = "too general" if general else "wrong"
+        expected = "|".join(row.chosen) or "none"
+        result.misses.append(f"{reason:<11} {row.mention!r} -> {answer} (gold {expected})")
+    return result
+
+
+# -- the systems ------------------------------------------------------------------------------
+
+
+def trialkg_system(index: TermIndex) -> System:
+    """As a load grounds: one :class:`Grounder` for every mention, interventions only when
+    they administer cells."""
+    grounder = Grounder(index, warn_ungrounded=False)
+
+    def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:
+        if kind == MentionKind.CONDITION:
+            return grounder.mention(kind, Condition(mention)).object_id
+        if not is_cell_product(kind_of_intervention, mention):
+            return None
+        product = CellProduct(mention, intervention_type=kind_of_intervention)
+        return grounder.mention(kind, product).object_id
+
+    return ground
+
+
+def exact_system(index: TermIndex) -> System:
+    def ground(kind: MentionKind, mention: str, _type: str | None) -> str | None:
+        found = {
+            curie
+            for curie in (*index.by_label(mention), *index.by_synonym(mention))
+            if curie.startswith(PREFIX[kind] + ":") and not index[curie].obsolete
+        }
+        return found.pop() if len(found) == 1 else None
+
+    return ground
+
+
+def gilda_system(index: TermIndex) -> System:
+    """Gilda's grounder over the same releases: labels and exact synonyms of live terms."""
+    from gilda.grounder import Grounder
+    from gilda.process import normalize
+    from gilda.term import Term as GildaTerm
+
+    terms = []
+    for term in index.iter_terms():
+        if term.obsolete or not term.label:
+            continue
+        prefix = term.curie.split(":", 1)[0]
+        names = [(term.label, "name")]
+        names += [(s.text, "synonym") for s in term.synonyms if s.scope == "EXACT"]
+        for text, status in names:
+            terms.append(
+                GildaTerm(normalize(text), text, prefix, term.curie, term.label, status, prefix)
+            )
+    grounder = Grounder(terms)
+
+    def ground(kind: MentionKind, mention: str, _type: str | None) -> str | None:
+        matches = grounder.ground(mention, namespaces=[PREFIX[kind]])
+        return matches[0].term.id if matches else None
+
+    return ground
+
+
+SYSTEMS: dict[str, Callable[[TermIndex], System]] = {
+    "trialkg": trialkg_system,
+    "gilda": gilda_system,
+    "exact": exact_system,
+}
+
+
+def _table(results: dict[str, dict[str, Score]]) -> str:
+    lines = [
+        f"{'kind':<14} {'system':<8} {'rows':>5} {'grounded':>8} {'correct':>7} "
+        f"{'too gen.':>8} {'precision':>9} {'recall':>6} {'F1':>5} {'mentions/s':>10}"
+    ]
+    for kind in KINDS:
+        for name, by_kind in results.items():
+            s = by_kind[kind]
+            lines.append(
+                f"{kind:<14} {name:<8} {s.rows:>5} {s.grounded:>8} {s.correct_grounded:>7} "
+                f"{s.too_general:>8} {s.precision:>9.3f} {s.recall:>6.3f} {s.f1:>5.3f} "
+                f"{s.per_second:>10,.0f}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=GOLD, help="folder of the gold TSV files")
+    parser.add_argument("--doid", type=Path, default=DOID_2024, help="the DOID release")
+    parser.add_argument("--cl", type=Path, default=CL_EDIT, help="the CL release")
+    parser.add_argument(
+        "--systems", default=",".join(SYSTEMS), help="comma-separated, of: " + ", ".join(SYSTEMS)
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--misses", action="store_true", help="list every wrong or missed row")
+    args = parser.parse_args(argv)
+
+    rows = read_gold(args.gold)
+    start = time.perf_counter()
+    index = TermIndex.from_files(args.doid, args.cl)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+        f"; {len(index):,} terms indexed in {time.perf_counter() - start:.1f} s"
+        f" ({args.doid.name}, {args.cl.name}); {len(rows)} gold rows"
+    )
+    results: dict[str, dict[str, Score]] = {}
+    for name in args.systems.split(","):
+        system = SYSTEMS[name](index)
+        results[name] = {label: score(rows, system, index, kind) for label, kind in KINDS.items()}
+    print(_table(results))
+    if args.misses:
+        for name, by_kind in results.items():
+            for label, s in by_kind.items():
+                print(f"\n{name}, {label}: {len(s.misses)} not right")
+                print("\n".join(f"  {line}" for line in s.misses))
+    if args.json:
+        figures = {
+            name: {
+                label: {
+                    "rows": s.rows,
+                    "grounded": s.grounded,
+                    "correct": s.correct_grounded,
+                    "too_general": s.too_general,
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "f1": s.f1,
+                    "mentions_per_second": s.per_second,
+                    "misses": s.misses,
+                }
+                for label, s in by_kind.items()
+            }
+            for name, by_kind in results.items()
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

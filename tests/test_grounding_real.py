@@ -1,0 +1,133 @@
+"""Grounding conditions and cell products as real sponsors write them, against the complete
+DOID 2024 release and the CL editors' file.
+
+The mentions are the kinds the corpus shows (MeSH inverted order, British spelling, glued
+words, stages and recurrence, bare abbreviations); the goldens are what a curator links them to.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.grounding.grounder import Grounder, defined_acronyms
+from kg.grounding.match import drop_qualifiers, variants
+from kg.grounding.methods import Method
+from kg.model import CellProduct, Condition, MentionKind
+from kg.ontology.terms import TermIndex
+from kg.readers.ctgov import is_cell_product
+
+from conftest import CL_EDIT_OWL, SHARED
+
+DOID_2024 = SHARED / "ontologies" / "doid" / "doid-2024-01-31.obo.gz"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def grounder() -> Grounder:
+    return Grounder(TermIndex.from_files(DOID_2024, CL_EDIT_OWL), warn_ungrounded=False)
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie"),
+    [
+        ("Sarcoma, Kaposi", "DOID:8632"),  # MeSH inverted
+        ("Stress Disorders, Post-Traumatic", "DOID:2055"),
+        ("Type1diabetes", "DOID:9744"),  # glued, and "mellitus" left out
+        ("Acute Lymphoblastic Leukaemia", "DOID:9952"),  # British spelling
+        ("Stargardt's disease", "DOID:0050817"),  # possessive
+        ("Diabetes Mellitus, Type 1", "DOID:9744"),
+        ("Colorectal Neoplasms", "DOID:9256"),  # DOID names the malignant disease "cancer"
+    ],
+)
+def test_the_same_name_written_another_way_links_exactly(
+    grounder: Grounder, mention: str, curie: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert grounding.object_id == curie
+    assert grounding.predicate_id == "skos:exactMatch"
+
+
+def test_a_wrong_exact_synonym_of_the_release_is_never_used(grounder: Grounder) -> None:
+    # DOID 2024 lists "diabetes mellitus type 2" as an EXACT synonym of MODY type 1.
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("Diabetes Mellitus, Type 2"))
+    assert grounding.object_id == "DOID:9352"  # type 2 diabetes mellitus
+
+
+def test_an_obsolete_term_without_replacement_is_not_linked(grounder: Grounder) -> None:
+    assert grounder.index["DOID:2230"].obsolete  # hemophilia, retired in DOID 2024
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("haemophilia"))
+    assert grounding.object_id is None
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie", "dropped"),
+    [
+        ("Stage IV Non-small Cell Lung Cancer", "DOID:3908", "Stage IV"),
+        ("Recurrent Adult Acute Myeloid Leukemia", "DOID:9119", "Recurrent, Adult"),
+        ("Adult Acute Myeloid Leukemia With t(8;21)", "DOID:9119", "With t(8;21)"),
+    ],
+)
+def test_qualifiers_are_dropped_for_a_broader_link_that_says_so(
+    grounder: Grounder, mention: str, curie: str, dropped: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert grounding.object_id == curie
+    assert grounding.method == Method.QUALIFIERS_DROPPED
+    assert grounding.predicate_id == "skos:broadMatch"
+    assert grounding.confidence < Method.NORMALISED_LABEL.confidence
+    assert grounding.comment and dropped in grounding.comment
+
+
+def test_an_unambiguous_abbreviation_is_spelt_out(grounder: Grounder) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("AMD"))
+    assert (grounding.object_id, grounding.method) == ("DOID:10871", Method.ACRONYM)
+
+
+def test_an_abbreviation_the_record_defines_is_read_from_the_record(grounder: Grounder) -> None:
+    defined = defined_acronyms("Stem cells for Premature Ovarian Failure (POF) in women")
+    assert defined == {"POF": "Premature Ovarian Failure"}
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("POF"), defined)
+    assert grounding.object_id == "DOID:5426"  # an exact synonym of primary ovarian insufficiency
+    assert grounder.mention(MentionKind.CONDITION, Condition("POF")).object_id is None
+
+
+@pytest.mark.parametrize("mention", ["Healthy", "Pregnancy", "Surgery", "Smoking Cessation"])
+def test_what_is_no_disease_stays_ungrounded_and_says_why(grounder: Grounder, mention: str) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert grounding.object_id is None
+    assert grounding.comment and "not a disease" in grounding.comment
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "curie"),
+    [
+        ("BIOLOGICAL", "oligodendrocyte progenitor cells", "CL:0002453"),
+        ("BIOLOGICAL", "adipose-derived stromal cells", "CL:0002570"),
+        ("PROCEDURE", "Peripheral blood progenitor cell transplant", "CL:0000037"),
+        ("PROCEDURE", "umbilical cord blood transplantation", "CL:2000095"),
+        ("BIOLOGICAL", "Anti-CD19-CAR", "CL:0000084"),
+        ("DRUG", "Th2 Cells", "CL:0000546"),  # filed under DRUG, plainly cells
+    ],
+)
+def test_cell_products_link_the_most_specific_cell_type_the_words_support(
+    grounder: Grounder, kind: str, name: str, curie: str
+) -> None:
+    assert is_cell_product(kind, name)
+    product = CellProduct(name, intervention_type=kind)
+    assert grounder.mention(MentionKind.CELL_TYPE, product).object_id == curie
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("PROCEDURE", "lymphocyte depletion"), ("OTHER", "Flow cytometry"), ("DRUG", "Carboplatin")],
+)
+def test_what_removes_selects_or_assays_cells_is_no_cell_product(kind: str, name: str) -> None:
+    assert not is_cell_product(kind, name)
+
+
+def test_variants_and_qualifiers_are_plain_rewrites() -> None:
+    assert "Acute Myeloid Leukemia" in variants("Leukemia, Myeloid, Acute")
+    assert "Alcohol Use Disorder" in variants("Alcohol Use Disorder (AUD)")
+    assert "glycogen storage disease 2" in variants("glycogen storage disease II")
+    assert drop_qualifiers("Breast Cancer") == ("Breast Cancer", [])
