@@ -61,6 +61,14 @@ def test_export_has_one_row_per_grounding_explaining_both_seed_links(store: Path
     assert cell.object_label == "mesenchymal stem cell"
 
 
+def test_export_lists_an_ungrounded_mention_as_no_term_found(store: Path) -> None:
+    rows = [r for r in iter_mappings(Store.open_read_only(store)) if not r.object_label]
+    (row,) = rows
+    assert (row.subject_label, row.object_id) == ("ovarian insufficiensy", "sssom:NoTermFound")
+    assert row.subject_id == "trialkg.record:hpscreg/900/condition/1"
+    assert row.subject_source == "hpscreg:900"
+
+
 def test_export_is_valid_sssom(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "trialkg.sssom.tsv"
     result = CliRunner().invoke(
@@ -77,7 +85,7 @@ def test_export_is_valid_sssom(store: Path, tmp_path: Path) -> None:
         reports = validate(
             table, [SchemaValidationType.JsonSchema, SchemaValidationType.PrefixMapCompleteness]
         )
-    assert len(table.df) == 3
+    assert len(table.df) == 4  # three links and the misspelt mention, as no term found
     assert all(not report.results for report in reports.values())
 
 

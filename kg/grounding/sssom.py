@@ -21,7 +21,14 @@ from kg.ids import DEFAULT_BASE_IRI, to_curie
 from kg.rdf.vocab import PREFIXES
 from kg.store import QuadStore
 
-__all__ = ["RECORD_PREFIX", "MappingRow", "iter_mappings", "term_text", "write_sssom"]
+__all__ = [
+    "NO_TERM_FOUND",
+    "RECORD_PREFIX",
+    "MappingRow",
+    "iter_mappings",
+    "term_text",
+    "write_sssom",
+]
 
 #: Prefix of mention CURIEs in SSSOM files: ``trialkg.record:hpscreg/48/condition/1``.
 RECORD_PREFIX = "trialkg.record"
@@ -69,13 +76,60 @@ ORDER BY ?mention
 """
 
 
+_UNGROUNDED = """
+SELECT ?mention ?label ?type ?comment ?record WHERE {
+  GRAPH ?g {
+    ?mention a trialkg:UngroundedMention ; a ?type ; rdfs:label ?label .
+    FILTER(?type IN (trialkg:ConditionMention, trialkg:CellTypeMention))
+    OPTIONAL { ?mention rdfs:comment ?comment }
+    ?g trialkg:sourceRecord ?record .
+  }
+}
+ORDER BY ?mention
+"""
+#: The SSSOM object of a mention no term matched.
+NO_TERM_FOUND = "sssom:NoTermFound"
+
+
 def term_text(term: object) -> str:
     """The text of an IRI or literal a query gives; empty for anything else (unbound, blank)."""
     return term.value if isinstance(term, ox.NamedNode | ox.Literal) else ""
 
 
 def iter_mappings(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> Iterator[MappingRow]:
-    """Every grounding in the store's trial graphs, as an SSSOM row."""
+    """Every grounding in the store's trial graphs, as an SSSOM row; then every mention left
+    ungrounded, as a row whose object is ``sssom:NoTermFound`` and whose comment says why."""
+    yield from _grounded(store, base)
+    yield from _ungrounded(store, base)
+
+
+def _category(mention_type: object) -> str:
+    return "condition" if term_text(mention_type).endswith("ConditionMention") else "cell type"
+
+
+def _ungrounded(store: QuadStore, base: str) -> Iterator[MappingRow]:
+    result = store.query(_UNGROUNDED, prefixes=PREFIXES)
+    assert isinstance(result, ox.QuerySolutions)
+    for row in result:
+        yield MappingRow(
+            subject_id=f"{RECORD_PREFIX}:{term_text(row['mention']).removeprefix(f'{base}record/')}",
+            subject_label=term_text(row["label"]),
+            subject_category=_category(row["type"]),
+            predicate_id="skos:exactMatch",
+            object_id=NO_TERM_FOUND,
+            object_label="",
+            mapping_justification=Method.NONE.justification,
+            confidence=0.0,
+            match_string="",
+            subject_source=term_text(row["record"]),
+            object_source="",
+            object_source_version="",
+            mapping_tool="trialkg",
+            comment=term_text(row["comment"]),
+        )
+
+
+def _grounded(store: QuadStore, base: str) -> Iterator[MappingRow]:
     record_base = f"{base}record/"
     result = store.query(_GROUNDINGS, prefixes=PREFIXES)
     assert isinstance(result, ox.QuerySolutions)
@@ -93,9 +147,7 @@ def iter_mappings(store: QuadStore, *, base: str = DEFAULT_BASE_IRI) -> Iterator
         yield MappingRow(
             subject_id=f"{RECORD_PREFIX}:{mention.removeprefix(record_base)}",
             subject_label=term_text(row["label"]),
-            subject_category=(
-                "condition" if term_text(row["type"]).endswith("ConditionMention") else "cell type"
-            ),
+            subject_category=_category(row["type"]),
             predicate_id=method.sssom_predicate if method else "skos:exactMatch",
             object_id=object_id,
             object_label=term_text(row["termLabel"]),
@@ -122,6 +174,7 @@ def write_sssom(rows: Iterable[MappingRow], out: IO[str], *, base: str = DEFAULT
         "CL": "http://purl.obolibrary.org/obo/CL_",
         "obo": "http://purl.obolibrary.org/obo/",
         "semapv": _SEMAPV,
+        "sssom": "https://w3id.org/sssom/",
         "skos": "http://www.w3.org/2004/02/skos/core#",
         RECORD_PREFIX: f"{base}record/",
         "hpscreg": "https://hpscreg.eu/browse/trial/",
