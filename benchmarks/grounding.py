@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -35,7 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and machine.py
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+import machine  # noqa: E402
 
 from kg.grounding.grounder import Grounder  # noqa: E402
 from kg.model import CellProduct, Condition, MentionKind  # noqa: E402
@@ -249,9 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_gold(args.gold)
     start = time.perf_counter()
     index = TermIndex.from_files(args.doid, args.cl)
+    print(machine.summary(machine.describe()))
     print(
-        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
-        f"; {len(index):,} terms indexed in {time.perf_counter() - start:.1f} s"
+        f"{len(index):,} terms indexed in {time.perf_counter() - start:.1f} s"
         f" ({args.doid.name}, {args.cl.name}); {len(rows)} gold rows"
     )
     results: dict[str, dict[str, Score]] = {}

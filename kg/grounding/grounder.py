@@ -323,9 +323,8 @@ def _spelt_out(label: str, acronyms: Mapping[str, str]) -> str | None:
     return acronyms.get(text) or ACRONYMS.get(text)
 
 
-_DEFINED = re.compile(
-    r"((?:[A-Za-z][\w'’-]*\s+){1,7}?[A-Za-z][\w'’-]*)\s*\(([A-Z][A-Za-z0-9]{1,7})\)"
-)
+_IN_PARENTHESES = re.compile(r"\(([A-Z][A-Za-z0-9]{1,7})\)")
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
 def defined_acronyms(*texts: str | None) -> dict[str, str]:
@@ -335,12 +334,13 @@ def defined_acronyms(*texts: str | None) -> dict[str, str]:
     {'POI': 'Primary Ovarian Insufficiency'}
     """
     found: dict[str, str] = {}
-    for text in texts:
-        for match in _DEFINED.finditer(text or ""):
-            words, acronym = match.group(1).split(), match.group(2)
+    for text in filter(None, texts):
+        for match in _IN_PARENTHESES.finditer(text):
+            acronym = match.group(1)
             letters = [c for c in acronym if c.isupper()]
-            # The name is the last words whose initials spell the abbreviation.
-            name = words[-len(letters) :] if len(words) >= len(letters) else []
+            # The name is the words right before the parenthesis whose initials spell it.
+            before = _WORD.findall(text[max(0, match.start() - 120) : match.start()])
+            name = before[-len(letters) :] if len(before) >= len(letters) else []
             if name and [w[0].upper() for w in name] == letters:
                 found.setdefault(acronym, " ".join(name))
     return found
@@ -477,7 +477,9 @@ class Grounder:
         )
 
     def __call__(self, trial: Trial) -> GroundedTrial:
-        defined = defined_acronyms(trial.title, trial.official_title, trial.summary)
+        # Only a condition written as a bare abbreviation needs the record's own definitions.
+        bare = any(_ACRONYM.match(c.label.strip()) for c in trial.conditions)
+        defined = defined_acronyms(trial.title, trial.official_title, trial.summary) if bare else {}
         conditions = tuple(
             self.mention(MentionKind.CONDITION, c, defined) for c in trial.conditions
         )
