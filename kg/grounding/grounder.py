@@ -6,7 +6,9 @@ method gives (:class:`~kg.grounding.methods.Method` says what each one matches a
 worth). A reference the record gives comes first (``explicit_reference``, or ``xref`` through
 another vocabulary's id), then the mention's own words (``exact_label``, ``exact_synonym``,
 ``definition``, ``normalised_label``, ``related_synonym``), then, for cell types only, a label
-inside the mention (``contained_label``). A curator's decision (``manual_curation``) wins over
+inside the mention (``contained_label``), and for conditions that match nothing whole, an
+abbreviation spelt out (``acronym``) or the rest once qualifiers are dropped
+(``qualifiers_dropped``, a broader link). A curator's decision (``manual_curation``) wins over
 all of them.
 
 The mention's own words come before its description: a name match that the description
@@ -54,6 +56,7 @@ logger = logging.getLogger(__name__)
 _CORROBORATED = 0.04
 _OBSOLETE_PENALTY = 0.95
 _ONTOLOGY = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
+_KIND_OF = {prefix: kind for kind, prefix in _ONTOLOGY.items()}
 
 # Abbreviations of cell types in intervention names, spelt out (on loose text: lower case,
 # no punctuation, no plural "s"), before looking for a cell type inside the name.
@@ -228,9 +231,8 @@ def _match_words(
             confirmed = [c for c in candidates if matcher.describes(index[c], description)]
             if len(confirmed) != 1:
                 logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
-                kind = MentionKind.CELL_TYPE if matcher.prefix == "CL" else MentionKind.CONDITION
                 return _unmatched(
-                    kind,
+                    _KIND_OF[matcher.prefix],
                     label,
                     Method.AMBIGUOUS,
                     f"{method} matches {', '.join(candidates)} equally",

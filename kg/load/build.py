@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -187,26 +188,18 @@ def _fill(
     index = TermIndex.from_store(store, base=base)
     if target.fresh:
         assert isinstance(store, Store)
-        load = bulk_build_records(
-            store,
-            records,
-            index,
-            base=base,
-            include_contacts=include_contacts,
-            overrides=overrides,
-            progress=progress,
-            settings=settings,
-        )
+        fill_records = partial(bulk_build_records, store, settings=settings)
     else:
-        load = load_records(
-            store,
-            records,
-            index,
-            base=base,
-            include_contacts=include_contacts,
-            overrides=overrides,
-            progress=progress,
-        )
+        fill_records = partial(load_records, store)
+    load = fill_records(
+        records,
+        index,
+        base=base,
+        include_contacts=include_contacts,
+        overrides=overrides,
+        progress=progress,
+    )
+    if not target.fresh:  # a fresh store is compacted, then flushed, by the rebuild
         store.flush()
     report = BuildReport(loaded=loaded, load=load)
     if not target.fresh:
