@@ -5,8 +5,11 @@ interventions from the ClinicalTrials.gov corpus, each labelled with the term it
 to; its README says how to score). All three systems ground the same rows against the same
 releases, in one run:
 
-- **trialkg**: :class:`kg.grounding.grounder.Grounder`, as a load grounds a mention (for
-  interventions, only those :func:`kg.readers.ctgov.is_cell_product` takes for cells);
+- **trialkg**: :class:`kg.grounding.grounder.Grounder` grounding each row's mention inside the
+  corpus records that hold it, exactly as a build does (the record's own abbreviations, its
+  MeSH coding, the intervention's description); a cell-product row is grounded only when the
+  reader takes the intervention for cells. Where the records disagree, the answer most of them
+  give counts. ``trialkg-text`` grounds the mention's words alone, with no record;
 - **gilda**: Gilda's grounder built from the same releases' labels and exact synonyms (offline;
   Gilda's own resources are never loaded), its best match in the mention's ontology;
 - **exact**: the one term whose label or exact synonym equals the mention (case and spacing
@@ -20,6 +23,9 @@ over all rows, each system's own caches cleared first.
 
     python benchmarks/grounding.py
     python benchmarks/grounding.py --json grounding.json --misses
+
+The corpus is ``../shared/corpus/ctgov/`` (``--corpus``); a row no record holds is grounded
+from its words alone.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and mac
 import machine  # noqa: E402
 
 from kg.grounding.grounder import Grounder  # noqa: E402
-from kg.model import CellProduct, Condition, MentionKind  # noqa: E402
+from kg.load.inputs import iter_trials  # noqa: E402
+from kg.model import CellProduct, Condition, MentionKind, Trial  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.readers.ctgov import is_cell_product  # noqa: E402
 
@@ -49,12 +56,31 @@ SHARED = PROJECT.parent / "shared"
 GOLD = SHARED / "grounding-gold"
 DOID_2024 = SHARED / "ontologies" / "doid" / "doid-2024-01-31.obo.gz"
 CL_EDIT = SHARED / "ontologies" / "cl" / "cl-edit-2026-08-19.owl"
+CORPUS = SHARED / "corpus" / "ctgov"
 
 KINDS = {"conditions": MentionKind.CONDITION, "cell products": MentionKind.CELL_TYPE}
 PREFIX = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
 #: A system: (kind, mention text, intervention type or None) -> CURIE or None.
 System = Callable[[MentionKind, str, str | None], str | None]
+
+
+class Corpus:
+    """The records that hold each mention, by kind and text."""
+
+    def __init__(self, trials: Iterable[Trial] = ()) -> None:
+        self.holding: dict[tuple[MentionKind, str], list[Trial]] = {}
+        for trial in trials:
+            texts = [(MentionKind.CONDITION, c.label) for c in trial.conditions]
+            texts += [(MentionKind.CELL_TYPE, p.label) for p in trial.cell_products]
+            for key in dict.fromkeys(texts):
+                self.holding.setdefault(key, []).append(trial)
+
+    def __len__(self) -> int:
+        return len({id(t) for trials in self.holding.values() for t in trials})
+
+    def records(self, kind: MentionKind, mention: str) -> list[Trial]:
+        return self.holding.get((kind, mention), [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +186,28 @@ def score(rows: Iterable[GoldRow], system: System, index: TermIndex, kind: Menti
 # -- the systems ------------------------------------------------------------------------------
 
 
-def trialkg_system(index: TermIndex) -> System:
-    """As a load grounds: one :class:`Grounder` for every mention, interventions only when
-    they administer cells."""
+def trialkg_system(index: TermIndex, corpus: Corpus) -> System:
+    """As a build grounds: each record holding the mention grounded whole by one
+    :class:`Grounder`; the answer most records give."""
+    grounder = Grounder(index, warn_ungrounded=False)
+    alone = trialkg_text_system(index, corpus)
+
+    def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:
+        answers: list[str | None] = []
+        for trial in corpus.records(kind, mention):
+            grounded = grounder(trial)
+            found = grounded.conditions if kind == MentionKind.CONDITION else grounded.cell_products
+            answers += [g.object_id for g in found if g.subject_label == mention][:1]
+        if not answers:
+            return alone(kind, mention, kind_of_intervention)
+        return max(dict.fromkeys(answers), key=answers.count)
+
+    return ground
+
+
+def trialkg_text_system(index: TermIndex, _corpus: Corpus) -> System:
+    """The mention's words alone: one :class:`Grounder` for every mention, interventions only
+    when they administer cells."""
     grounder = Grounder(index, warn_ungrounded=False)
 
     def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:
@@ -176,7 +221,7 @@ def trialkg_system(index: TermIndex) -> System:
     return ground
 
 
-def exact_system(index: TermIndex) -> System:
+def exact_system(index: TermIndex, _corpus: Corpus) -> System:
     def ground(kind: MentionKind, mention: str, _type: str | None) -> str | None:
         found = {
             curie
@@ -188,7 +233,7 @@ def exact_system(index: TermIndex) -> System:
     return ground
 
 
-def gilda_system(index: TermIndex) -> System:
+def gilda_system(index: TermIndex, _corpus: Corpus) -> System:
     """Gilda's grounder over the same releases: labels and exact synonyms of live terms."""
     from gilda.grounder import Grounder
     from gilda.process import normalize
@@ -214,8 +259,9 @@ def gilda_system(index: TermIndex) -> System:
     return ground
 
 
-SYSTEMS: dict[str, Callable[[TermIndex], System]] = {
+SYSTEMS: dict[str, Callable[[TermIndex, Corpus], System]] = {
     "trialkg": trialkg_system,
+    "trialkg-text": trialkg_text_system,
     "gilda": gilda_system,
     "exact": exact_system,
 }
@@ -223,14 +269,14 @@ SYSTEMS: dict[str, Callable[[TermIndex], System]] = {
 
 def _table(results: dict[str, dict[str, Score]]) -> str:
     lines = [
-        f"{'kind':<14} {'system':<8} {'rows':>5} {'grounded':>8} {'correct':>7} "
+        f"{'kind':<14} {'system':<12} {'rows':>5} {'grounded':>8} {'correct':>7} "
         f"{'too gen.':>8} {'precision':>9} {'recall':>6} {'F1':>5} {'mentions/s':>10}"
     ]
     for kind in KINDS:
         for name, by_kind in results.items():
             s = by_kind[kind]
             lines.append(
-                f"{kind:<14} {name:<8} {s.rows:>5} {s.grounded:>8} {s.correct_grounded:>7} "
+                f"{kind:<14} {name:<12} {s.rows:>5} {s.grounded:>8} {s.correct_grounded:>7} "
                 f"{s.too_general:>8} {s.precision:>9.3f} {s.recall:>6.3f} {s.f1:>5.3f} "
                 f"{s.per_second:>10,.0f}"
             )
@@ -242,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", type=Path, default=GOLD, help="folder of the gold TSV files")
     parser.add_argument("--doid", type=Path, default=DOID_2024, help="the DOID release")
     parser.add_argument("--cl", type=Path, default=CL_EDIT, help="the CL release")
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="records that hold the mentions"
+    )
     parser.add_argument(
         "--systems", default=",".join(SYSTEMS), help="comma-separated, of: " + ", ".join(SYSTEMS)
     )
@@ -257,9 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(index):,} terms indexed in {time.perf_counter() - start:.1f} s"
         f" ({args.doid.name}, {args.cl.name}); {len(rows)} gold rows"
     )
+    start = time.perf_counter()
+    corpus = Corpus(iter_trials([args.corpus]) if args.corpus.exists() else ())
+    print(f"{len(corpus):,} corpus records read in {time.perf_counter() - start:.1f} s")
     results: dict[str, dict[str, Score]] = {}
     for name in args.systems.split(","):
-        system = SYSTEMS[name](index)
+        system = SYSTEMS[name](index, corpus)
         results[name] = {label: score(rows, system, index, kind) for label, kind in KINDS.items()}
     print(_table(results))
     if args.misses:

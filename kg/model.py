@@ -411,6 +411,8 @@ class Grounding:
     #: Set when another source's coding of the mention (ClinicalTrials.gov's MeSH terms)
     #: disagrees with this grounding: what it says instead.
     disagreement: str | None = None
+    #: For a mention left ambiguous: the terms that matched it equally.
+    candidates: tuple[str, ...] = ()
 
     @property
     def grounded(self) -> bool:

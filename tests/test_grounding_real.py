@@ -12,7 +12,7 @@ import pytest
 from kg.grounding.grounder import Grounder, defined_acronyms
 from kg.grounding.match import drop_qualifiers, variants
 from kg.grounding.methods import Method
-from kg.model import CellProduct, Condition, MentionKind
+from kg.model import CellProduct, Code, Condition, MentionKind, SourceRecord, Trial
 from kg.ontology.terms import TermIndex
 from kg.readers.ctgov import is_cell_product
 
@@ -131,3 +131,116 @@ def test_variants_and_qualifiers_are_plain_rewrites() -> None:
     assert "Alcohol Use Disorder" in variants("Alcohol Use Disorder (AUD)")
     assert "glycogen storage disease 2" in variants("glycogen storage disease II")
     assert drop_qualifiers("Breast Cancer") == ("Breast Cancer", [])
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie", "method"),
+    [
+        ("Rheumatoid Arthritus", "DOID:7148", Method.SPELLING_CORRECTED),
+        ("Diabetic Patients", "DOID:9351", Method.NORMALISED_LABEL),  # the population's disease
+        ("Epileptic Children", "DOID:1826", Method.NORMALISED_LABEL),
+        ("Alcohol-use Disorder", "DOID:1574", Method.NORMALISED_LABEL),  # DOID: "...-related"
+        ("Refractory Childhood Ependymoma", "DOID:5509", Method.QUALIFIERS_DROPPED),
+        ("Smoking Cessation; Nicotine Dependence", "DOID:0050742", Method.EXACT_LABEL),
+        ("Heart Failure", "DOID:6000", Method.CURATED_NAME),  # DOID 2024: congestive only
+    ],
+)
+def test_more_ways_sponsors_write_a_disease(
+    grounder: Grounder, mention: str, curie: str, method: Method
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert (grounding.object_id, grounding.method) == (curie, method)
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie", "method"),
+    [
+        ("Hip Osteoarthritis", "DOID:8398", Method.WORDS_DROPPED),
+        ("Pulmonary Arterial Hypertension", "DOID:6432", Method.WORDS_DROPPED),  # not just "hypertension"
+        ("Lumbar Disc Herniation", "DOID:90", Method.CURATED_BROADER),  # no DOID term for it
+        ("Herniated Disk, Cervical", "DOID:90", Method.CURATED_BROADER),
+    ],
+)
+def test_a_disease_the_ontology_lacks_links_broader_and_says_so(
+    grounder: Grounder, mention: str, curie: str, method: Method
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert (grounding.object_id, grounding.method) == (curie, method)
+    assert grounding.predicate_id == "skos:broadMatch"
+    assert grounding.comment
+
+
+@pytest.mark.parametrize(
+    "mention", ["Genetic Predisposition to Cancer", "Pain After Osteoarthritis Surgery"]
+)
+def test_words_that_relate_a_disease_to_something_else_are_not_dropped(
+    grounder: Grounder, mention: str
+) -> None:
+    assert grounder.mention(MentionKind.CONDITION, Condition(mention)).object_id is None
+
+
+def _trial(conditions: list[str], mesh: list[Code], **fields: object) -> Trial:
+    return Trial(
+        source=SourceRecord("ctgov", "NCT00000000", "test.json"),
+        title=str(fields.pop("title", "A study")),
+        conditions=tuple(Condition(c) for c in conditions),
+        condition_mesh=tuple(mesh),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_the_study_mesh_coding_grounds_a_condition_its_words_do_not(grounder: Grounder) -> None:
+    # The v2 API writes the long form of MeSH ids; DOID cross-references the short one.
+    trial = _trial(
+        ["Cardiac Decompensation", "Arrhythmia"],
+        [Code("Heart Failure", "MESH:D000006333"), Code("Arrhythmias, Cardiac", "MESH:D001145")],
+    )
+    first = grounder(trial).conditions[0]
+    # "Cardiac Decompensation" names no term and shares no head noun with a descriptor.
+    assert first.object_id is None
+    trial = _trial(["Cardiac Decompensation"], [Code("Heart Failure", "MESH:D000006333")])
+    only = grounder(trial).conditions[0]
+    assert (only.object_id, only.method) == ("DOID:6000", Method.MESH_XREF)
+
+
+def test_a_descriptor_named_as_the_condition_wins_over_a_broader_text_link(
+    grounder: Grounder,
+) -> None:
+    trial = _trial(
+        ["Knee Osteoarthritis", "Obesity"],
+        [Code("Osteoarthritis, Knee", None), Code("Obesity", None)],
+    )
+    knee = grounder(trial).conditions[0]
+    # DOID 2024 has no knee osteoarthritis term, and no cross-reference to D020370: the
+    # broader text link stays.
+    assert (knee.object_id, knee.method) == ("DOID:8398", Method.WORDS_DROPPED)
+
+
+def test_a_generic_cell_product_is_typed_by_its_description_or_the_title(
+    grounder: Grounder,
+) -> None:
+    described = CellProduct(
+        "Cell therapy",
+        description="Intra-articular injection of autologous mesenchymal stem cells. Then rest.",
+        intervention_type="BIOLOGICAL",
+    )
+    grounding = grounder.mention(MentionKind.CELL_TYPE, described)
+    assert grounding.object_id == "CL:0000134"
+    plain = CellProduct("Investigational product", intervention_type="BIOLOGICAL")
+    trial = _trial(
+        [], [], title="Natural Killer Cells in Acute Myeloid Leukemia", cell_products=(plain,)
+    )
+    (typed,) = grounder(trial).cell_products
+    assert (typed.object_id, typed.method) == ("CL:0000623", Method.CONTAINED_LABEL)
+    assert typed.comment and "title" in typed.comment
+
+
+def test_every_row_of_the_missing_terms_table_names_a_live_term(grounder: Grounder) -> None:
+    from kg.grounding.match import MISSING_TERMS
+
+    assert MISSING_TERMS
+    for name, (curie, _relation) in MISSING_TERMS.items():
+        assert curie in grounder.index, name
+        assert not grounder.index[curie].obsolete, name
+        # and the ontology itself has no term by that name, or the row would be needless
+        assert not grounder.index.by_label(name) and not grounder.index.by_synonym(name), name

@@ -46,7 +46,8 @@ TABLE = [
     # obsolete term followed to its replacement
     (C, "mixed-type liposarcoma", None, "DOID:5363", "exact_label"),
     # near misses and unknowns stay ungrounded
-    (C, "primary ovarian insuficiency", None, None, "none"),
+    # one letter off a word the ontology uses, and only one such word: put right
+    (C, "primary ovarian insuficiency", None, "DOID:5426", "spelling_corrected"),
     (C, "ovarian insufficiency", None, None, "none"),
     (C, "quantum entanglement syndrome", None, None, "none"),
     # an abbreviation two diseases share: ambiguous, never settled by chance
@@ -69,7 +70,8 @@ TABLE = [
     (X, "dopaminergic neurons", None, "CL:0000700", "normalised_label"),
     (X, "MSC", None, "CL:0000134", "related_synonym"),
     (X, "mesenchymal stromal cell", None, "CL:0000134", "related_synonym"),
-    (X, "erythroid stem cell", None, None, "ambiguous"),
+    # a related synonym of a term and of its subtypes: the term is meant
+    (X, "erythroid stem cell", None, "CL:0000038", "related_synonym"),
     # intervention names: the cell type inside, abbreviations spelt out, the head noun last
     (X, "RPE cells", None, "CL:0002586", "contained_label"),
     (X, "iPSC-derived retinal pigment epithelial cells", None, "CL:0002586", "contained_label"),

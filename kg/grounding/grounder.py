@@ -33,7 +33,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from kg.grounding.match import Matcher, drop_qualifiers, loose
+from kg.grounding.match import (
+    Matcher,
+    drop_qualifiers,
+    drop_qualifiers_stepwise,
+    loose,
+    variants,
+)
 from kg.grounding.methods import Method
 from kg.ids import to_curie
 from kg.model import (
@@ -208,6 +214,14 @@ def ground_mention(
         if contained is not None:
             curie, words = contained
             return made(curie, Method.CONTAINED_LABEL, words, f"the mention contains '{words}'")
+        # A generic name ("Cell therapy"): what the intervention's description says it gives.
+        said = _first_sentence(description)
+        contained = _contained_term(matcher, said) if said else None
+        if contained is not None:
+            curie, words = contained
+            return made(
+                curie, Method.CONTAINED_LABEL, words, f"the description names '{words}'"
+            )
         return _unmatched(kind, label, Method.NONE, None)
     return _condition_fallbacks(kind, label, matcher, acronyms, made)
 
@@ -228,14 +242,19 @@ def _match_words(
         if not candidates:
             continue
         if len(candidates) > 1:
+            candidates = _common_ancestor(index, candidates)
+        if len(candidates) > 1:
             confirmed = [c for c in candidates if matcher.describes(index[c], description)]
             if len(confirmed) != 1:
                 logger.debug("%r: %s matches %s; ambiguous", label, method, candidates)
-                return _unmatched(
-                    _KIND_OF[matcher.prefix],
-                    label,
-                    Method.AMBIGUOUS,
-                    f"{method} matches {', '.join(candidates)} equally",
+                return replace(
+                    _unmatched(
+                        _KIND_OF[matcher.prefix],
+                        label,
+                        Method.AMBIGUOUS,
+                        f"{method} matches {', '.join(candidates)} equally",
+                    ),
+                    candidates=tuple(candidates),
                 )
             candidates = confirmed
         curie = candidates[0]
@@ -259,6 +278,16 @@ def _match_words(
     return None
 
 
+def _common_ancestor(index: TermIndex, candidates: list[str]) -> list[str]:
+    """The one candidate every other is a subtype of, when there is one: a name that matches
+    a term and its subtypes ("small lymphocytic lymphoma", half of the names of CLL/SLL and
+    of its pre- and postgerminal center forms) means the term."""
+    for curie in candidates:
+        if all(curie in index.ancestors(other) for other in candidates if other != curie):
+            return [curie]
+    return candidates
+
+
 def _condition_fallbacks(
     kind: MentionKind,
     label: str,
@@ -271,23 +300,52 @@ def _condition_fallbacks(
     reason = _not_a_disease(label)
     if reason:
         return _unmatched(kind, label, Method.NONE, reason)
+    parts = [part.strip() for part in _PARTS.split(label) if part.strip()]
+    if len(parts) > 1:
+        # "Smoking Cessation; Tobacco Dependence": the one part that is a disease.
+        found = [ground_mention(kind, part, matcher.index, matcher=matcher) for part in parts]
+        linked = {g.object_id: g for g in found if g.grounded}
+        if len(linked) == 1:
+            (one,) = linked.values()
+            return replace(one, subject_label=label)
+        return _unmatched(kind, label, Method.NONE, None)
     expansion = _spelt_out(label, acronyms)
     if expansion:
         found = _match_words(matcher, expansion, None)
         if isinstance(found, tuple):
             return made(found[0], Method.ACRONYM, expansion, f"'{label}' spelt out: {expansion}")
-    rest, dropped = drop_qualifiers(label)
-    if dropped and rest:
+    for rest, dropped in drop_qualifiers_stepwise(label):
         spelt = _spelt_out(rest, acronyms)
         for text in (rest, spelt):
             found = _match_words(matcher, text, None) if text else None
             if isinstance(found, tuple):
                 words = ", ".join(dropped)
                 return made(found[0], Method.QUALIFIERS_DROPPED, text, f"broader: dropped {words}")
+    rest, dropped = drop_qualifiers(label)
+    corrected = matcher.corrected(label)
+    if corrected is not None:
+        text, changes = corrected
+        found = _match_words(matcher, text, None)
+        if isinstance(found, tuple):
+            return made(found[0], Method.SPELLING_CORRECTED, text, "spelling: " + ", ".join(changes))
+    for text in variants(rest or label):
+        missing = matcher.missing_term(text)
+        if missing is not None:
+            curie, relation, name = missing
+            method = Method.CURATED_NAME if relation == "exact" else Method.CURATED_BROADER
+            return made(curie, method, name, f"no term for '{name}' (ontologies/missing-terms.tsv)")
+    for text in variants(rest or label)[:2]:
+        candidates, left = matcher.head_terms(text)
+        live = _prefer_live(matcher.index, candidates)
+        if len(live) == 1:
+            words = ", ".join([*dropped, *left])
+            return made(live[0], Method.WORDS_DROPPED, text, f"broader: dropped {words}")
     return _unmatched(kind, label, Method.NONE, None)
 
 
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9]{1,7}$")
+#: Where a mention lists several things: a semicolon outside parentheses.
+_PARTS = re.compile(r";(?![^()]*\))")
 # Conditions sponsors list that are no disease: who takes part, what they undergo or do.
 _NOT_DISEASES = re.compile(
     r"^(?:healthy(?: (?:volunteers?|subjects?|participants?|adults?|individuals?|donors?))?"
@@ -374,6 +432,13 @@ def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
             if found:
                 return (found[0], phrase) if len(found) == 1 else None
     return None
+
+
+def _first_sentence(text: str | None) -> str | None:
+    """The description up to its first full stop (where the product is usually named)."""
+    if not text:
+        return None
+    return re.split(r"(?<=[a-z)])\.\s", text, maxsplit=1)[0][:300]
 
 
 def _unmatched(kind: MentionKind, label: str, method: Method, comment: str | None) -> Grounding:
@@ -494,20 +559,47 @@ class Grounder:
             trial=trial,
             conditions=conditions,
             cell_products=tuple(
-                self.mention(MentionKind.CELL_TYPE, p) for p in trial.cell_products
+                self._in_title(self.mention(MentionKind.CELL_TYPE, p), trial.title)
+                for p in trial.cell_products
             ),
         )
 
+    def _in_title(self, grounding: Grounding, title: str) -> Grounding:
+        """A cell product neither its name nor its description types, typed by the one cell
+        type the record's title names ("Cell therapy" in "Mesenchymal Stem Cell Transplantation
+        in ..."), at the contained-label confidence less a tenth."""
+        if grounding.grounded or grounding.method != Method.NONE or not title:
+            return grounding
+        contained = _contained_term(self._matchers[MentionKind.CELL_TYPE], title)
+        if contained is None:
+            return grounding
+        curie, words = contained
+        term = self.index[curie]
+        release = self.index.release_of(curie)
+        return replace(
+            grounding,
+            object_id=curie,
+            object_label=term.label,
+            method=Method.CONTAINED_LABEL,
+            mapping_justification=Method.CONTAINED_LABEL.justification,
+            matched_text=words,
+            confidence=round(Method.CONTAINED_LABEL.confidence - 0.1, 4),
+            predicate_id=Method.CONTAINED_LABEL.sssom_predicate,
+            object_source=release.iri if release else None,
+            object_source_version=release.version if release else None,
+            comment=f"the name says no cell type; the record's title names '{words}'",
+        )
+
     def _mesh_terms(self, code: Code) -> frozenset[str]:
-        """DOID terms a MeSH descriptor stands for: by its id as a cross-reference, else (the
-        legacy XML gives names only) by its name as an exact label or synonym. Cached."""
+        """Live DOID terms a MeSH descriptor stands for: by its id as a cross-reference (in
+        either of MeSH's id forms, D007239 or D000007239), else (the legacy XML gives names
+        only) by its name or another spelling of it. Cached."""
         found = self._mesh_reached.get(code)
         if found is None:
             matcher = self._matchers[MentionKind.CONDITION]
-            found = frozenset(matcher.keep(self.index.by_xref(code.curie))) if code.curie else None
-            if not found:
-                by_name = self.index.by_label(code.label) or self.index.by_synonym(code.label)
-                found = frozenset(matcher.keep(by_name))
+            by_id = [c for curie in _mesh_ids(code.curie) for c in self.index.by_xref(curie)]
+            named = by_id or [c for form in variants(code.label) for c in matcher.named(form)]
+            found = frozenset(_prefer_live(self.index, matcher.keep(named)))
             self._mesh_reached[code] = found
         return found
 
@@ -520,45 +612,113 @@ class Grounder:
             self._related[curie] = related
         return related
 
+    def _most_specific(self, terms: set[str]) -> set[str]:
+        """The terms no other of them is a descendant of."""
+        return {t for t in terms if not any(t in self.index.ancestors(o) for o in terms - {t})}
+
     def _check_mesh(
         self, grounding: Grounding, mesh: tuple[Code, ...], *, alone: bool
     ) -> Grounding:
-        """Ground an unmatched condition through the study's MeSH coding, or flag a text match
-        the coding disagrees with. ``alone``: the study has only this condition."""
+        """Ground a condition through the study's MeSH coding when its own words match nothing
+        whole (or only broader, or several terms), or flag a text match the coding disagrees
+        with. ``alone``: the study has only this condition.
+
+        A descriptor named as the mention is (in any spelling) is the mention's own; else the
+        descriptors whose words the mention has, ending in its head noun (its last word, not
+        a generic one), or every descriptor when the study has only this condition, and of the
+        terms they reach the most specific.
+        """
+        if grounding.method == Method.MANUAL_CURATION:
+            return grounding
         reached = {code: self._mesh_terms(code) for code in mesh}
-        if grounding.object_id is None:
-            if grounding.method == Method.MANUAL_CURATION:
+        label = grounding.subject_label
+        if grounding.object_id is None or grounding.method in _MESH_MAY_NARROW:
+            own = {loose(form) for form in variants(label)}
+            named = [code for code in mesh if own & {loose(f) for f in variants(code.label)}]
+            terms = {t for code in named for t in reached[code]}
+            if grounding.method == Method.AMBIGUOUS:
+                # Several terms match the words: the coding settles it when what it reaches
+                # is related to one of them and not to the others.
+                terms = self._settled(set(grounding.candidates), reached)
+            elif not terms and grounding.object_id is None:
+                usable = [code for code in mesh if alone or _names_part_of(code.label, label)]
+                terms = self._most_specific({t for code in usable for t in reached[code]})
+            if len(terms) == 1:
+                (curie,) = terms
+                code = next((c for c in mesh if curie in reached[c]), None)
+                return self._through_mesh(grounding, curie, code)
+            if grounding.object_id is None:
                 return grounding
-            words = set(loose(grounding.subject_label).split())
-            usable = [code for code in mesh if alone or words & set(loose(code.label).split())]
-            terms = {t for code in usable for t in reached[code]}
-            if len(terms) != 1:
-                return grounding
-            (curie,) = terms
-            code = next(c for c in usable if curie in reached[c])
-            term = self.index[curie]
-            release = self.index.release_of(curie)
-            return replace(
-                grounding,
-                object_id=curie,
-                object_label=term.label,
-                method=Method.MESH_XREF,
-                mapping_justification=Method.MESH_XREF.justification,
-                matched_text=code.curie or code.label,
-                confidence=Method.MESH_XREF.confidence,
-                object_source=release.iri if release else None,
-                object_source_version=release.version if release else None,
-                comment=f"through ClinicalTrials.gov's MeSH coding {_describe(code)}",
-            )
         curie = grounding.object_id
-        related = self._related_terms(curie)
-        if any(not related.isdisjoint(reached[code]) for code in mesh):
+        if self._reaches(curie, mesh, reached):
             return grounding
         given = ", ".join(_describe(code) for code in mesh)
         return replace(
             grounding,
             disagreement=f"ClinicalTrials.gov's MeSH coding ({given}) does not reach {curie}",
         )
+
+    def _settled(self, candidates: set[str], reached: dict[Code, frozenset[str]]) -> set[str]:
+        """The candidates that the coding's terms tell apart: those related to a reached term
+        that is not related to every candidate."""
+        kept: set[str] = set()
+        for term in {t for terms in reached.values() for t in terms}:
+            near = {c for c in candidates if term in self._related_terms(c)}
+            if near and near != candidates:
+                kept |= near
+        return kept
+
+    def _reaches(
+        self, curie: str, mesh: tuple[Code, ...], reached: dict[Code, frozenset[str]]
+    ) -> bool:
+        """Whether a descriptor of the coding reaches the term, an ancestor or a descendant."""
+        related = self._related_terms(curie)
+        return any(not related.isdisjoint(reached[code]) for code in mesh)
+
+    def _through_mesh(self, grounding: Grounding, curie: str, code: Code | None) -> Grounding:
+        term = self.index[curie]
+        release = self.index.release_of(curie)
+        how = _describe(code) if code else "of the study"
+        return replace(
+            grounding,
+            object_id=curie,
+            object_label=term.label,
+            method=Method.MESH_XREF,
+            mapping_justification=Method.MESH_XREF.justification,
+            matched_text=(code.curie or code.label) if code else None,
+            confidence=Method.MESH_XREF.confidence,
+            predicate_id=Method.MESH_XREF.sssom_predicate,
+            object_source=release.iri if release else None,
+            object_source_version=release.version if release else None,
+            comment=f"through ClinicalTrials.gov's MeSH coding {how}",
+        )
+
+
+#: Links the study's MeSH coding may replace by a descriptor named as the mention is.
+_MESH_MAY_NARROW = frozenset({Method.QUALIFIERS_DROPPED, Method.WORDS_DROPPED, Method.AMBIGUOUS})
+_GENERIC_WORDS = frozenset({"disease", "disorder", "syndrome", "condition", "complication"})
+
+
+def _names_part_of(name: str, mention: str) -> bool:
+    """Whether ``name`` (a MeSH heading, in natural order) is words of the mention ending in
+    its head noun: "Infections" of "Complicated Intra-abdominal Infection"."""
+    said = loose(mention).split()
+    if not said or said[-1] in _GENERIC_WORDS:
+        return False
+    words = loose(variants(name)[1] if "," in name and len(variants(name)) > 1 else name).split()
+    return bool(words) and words[-1] == said[-1] and set(words) <= set(said)
+
+
+def _mesh_ids(curie: str | None) -> list[str]:
+    """A MeSH id in both forms NLM writes: D007239 and D000007239."""
+    if not curie:
+        return []
+    match = re.fullmatch(r"(MESH:[A-Z])0*(\d+)", curie)
+    if not match:
+        return [curie]
+    letter, number = match.groups()
+    forms = [f"{letter}{int(number):06d}", f"{letter}{int(number):09d}"]
+    return list(dict.fromkeys([curie, *forms]))
 
 
 def _describe(code: Code) -> str:

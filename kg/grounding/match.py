@@ -17,13 +17,14 @@ import csv
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from itertools import combinations
 from pathlib import Path
 
 from kg.grounding.methods import Method
 from kg.ontology.terms import Term, TermIndex, normalise_text
 from kg.resources import resource_dir
 
-__all__ = ["Matcher", "Strategy", "drop_qualifiers", "loose", "variants"]
+__all__ = ["Matcher", "Strategy", "drop_qualifiers", "drop_qualifiers_stepwise", "loose", "variants"]
 
 #: One text strategy: its method, the terms it finds (computed only when tried), and the text
 #: it matched on, when that is the mention itself.
@@ -81,6 +82,7 @@ _AMERICAN = [
     (re.compile(r"(?<=[a-z])ae(?=[cdlt])", re.I), "e"),  # paediatric, gynaecology, faecal
     (re.compile(r"(?<=[a-z]{2})our\b", re.I), "or"),  # tumour, humour
     (re.compile(r"(?<=[a-z]{2})is(e|ed|ing|ation)\b", re.I), r"iz\1"),
+    (re.compile(r"\bdisk(s?)\b", re.I), r"disc\1"),  # MeSH's "Disk", DOID's "disc"
 ]
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _ROMAN_WORD = re.compile(r"\b(i{1,3}|iv|v)\b", re.I)
@@ -124,6 +126,82 @@ def _as_cancer(text: str) -> str | None:
     return _NEOPLASM.sub("cancer", re.sub(r"^\s*malignant\s+", "", text, flags=re.I))
 
 
+_KIND_WORD = re.compile(r"\s+(?:disease|disorder|syndrome)s?$", re.I)
+_TYPE_NUMBER = re.compile(r"^(.*[a-z])\s+(\d)$", re.I)
+# Who has the condition, not the condition: "Asthma Patients", "Obese Subjects".
+_POPULATION = re.compile(
+    r"\s+(?:in\s+)?(?:patients?|subjects?|participants?|individuals?|people|persons?|adults?"
+    r"|children|survivors?)$",
+    re.I,
+)
+
+
+# A disease named by its adjective, as population phrases do ("Asthmatic Patients",
+# "Diabetic Subjects"): the adjective's ending, and the noun's.
+_ADJECTIVE_ENDINGS = [
+    ("etic", "etes"),  # diabetic
+    ("eptic", "epsy"),  # epileptic
+    ("atic", "a"),  # asthmatic
+    ("otic", "osis"),  # cirrhotic, sclerotic
+    ("iatic", "iasis"),  # psoriatic
+    ("itic", "itis"),  # arthritic
+    ("mic", "mia"),  # anemic, ischemic, leukemic
+    ("ese", "esity"),  # obese
+]
+
+
+def _population(text: str) -> str | None:
+    """The condition of a population phrase: "Asthmatic Patients" -> "Asthmatic"."""
+    rest = _POPULATION.sub("", text)
+    return rest if rest != text and rest.strip() else None
+
+
+def disease_nouns(text: str) -> list[str]:
+    """The disease a population phrase names by its adjective: "Asthmatic Patients" ->
+    ["Asthma"]; nothing for a phrase that is not one.
+
+    >>> disease_nouns("Asthmatic Patients"), disease_nouns("Obese Subjects")
+    (['Asthma'], ['Obesity'])
+    """
+    rest = _population(text)
+    if rest is None:
+        return []
+    words = rest.split()
+    found = []
+    for ending, noun in _ADJECTIVE_ENDINGS:
+        if words[-1].lower().endswith(ending):
+            found.append(" ".join([*words[:-1], words[-1][: -len(ending)] + noun]))
+    return found
+
+
+_USE_DISORDER = re.compile(r"\b(\w+)[\s-]+use\s+disorders?\b", re.I)
+
+
+def _use_disorder(text: str) -> str | None:
+    """ "Substance Use Disorder" is DOID's "substance-related disorder"."""
+    new = _USE_DISORDER.sub(r"\1-related disorder", text)
+    return new if new != text else None
+
+
+def _without_kind_word(text: str) -> str | None:
+    """ "Acid Maltase Deficiency Disease" is DOID's "acid maltase deficiency"."""
+    rest = _KIND_WORD.sub("", text)
+    return rest if rest != text and len(rest.split()) >= 2 else None
+
+
+def _with_type(text: str) -> str | None:
+    """ "Glycogenosis 2" is DOID's "glycogenosis type 2"."""
+    match = _TYPE_NUMBER.match(text)
+    if not match or match.group(1).lower().endswith("type"):
+        return None
+    return f"{match.group(1)} type {match.group(2)}"
+
+
+def _neoplasm(text: str) -> str | None:
+    """ "Primitive Neuroectodermal Tumors": DOID names a tumour kind "... neoplasm"."""
+    return _NEOPLASM.sub("neoplasm", text) if _NEOPLASM.search(text) else None
+
+
 def variants(text: str) -> list[str]:
     """Other spellings of the same name, the mention first, each once.
 
@@ -148,8 +226,14 @@ def variants(text: str) -> list[str]:
     add(lambda t: _POSSESSIVE.sub("", t))
     add(lambda t: _GLUED.sub(" ", t))
     add(_arabic)
+    add(_population)
+    add(lambda t: next(iter(disease_nouns(t)), None))
+    add(_use_disorder)
     add(_with_mellitus)
+    add(_without_kind_word)
+    add(_with_type)
     add(_as_cancer)
+    add(_neoplasm)
     return found
 
 
@@ -175,6 +259,26 @@ _QUALIFIERS = re.compile(
 _SEPARATORS = re.compile(r"\s*[,;]\s*|\s{2,}")
 
 
+def drop_qualifiers_stepwise(text: str) -> list[tuple[str, list[str]]]:
+    """The mention without some of its qualifiers, fewest dropped first (then the leftmost):
+    "Recurrent Childhood Ependymoma" -> "Childhood Ependymoma" before "Ependymoma".
+
+    >>> [rest for rest, _ in drop_qualifiers_stepwise("Recurrent Childhood Ependymoma")]
+    ['Childhood Ependymoma', 'Recurrent Ependymoma', 'Ependymoma']
+    """
+    found = list(_QUALIFIERS.finditer(text))[:5]  # 31 ways at most
+    steps: list[tuple[str, list[str]]] = []
+    for size in range(1, len(found) + 1):
+        for chosen in combinations(found, size):
+            rest = text
+            for match in reversed(chosen):
+                rest = rest[: match.start()] + " " + rest[match.end() :]
+            rest = " ".join(_SEPARATORS.sub(" ", rest).strip(" ,;/-").split())
+            if rest:
+                steps.append((rest, [m.group(0) for m in chosen]))
+    return steps
+
+
 def drop_qualifiers(text: str) -> tuple[str, list[str]]:
     """The mention without stage, grade, recurrence, age group, extent, severity and
     translocation qualifiers, and the words dropped.
@@ -188,6 +292,41 @@ def drop_qualifiers(text: str) -> tuple[str, list[str]]:
     rest = _QUALIFIERS.sub(" ", text)
     rest = _SEPARATORS.sub(" ", rest).strip(" ,;/-")
     return " ".join(rest.split()), dropped
+
+
+#: Names too general to stand for a mention that says more.
+_GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", "infection"})
+
+
+#: Words that relate the mention to something else ("pain after surgery", "risk of cancer").
+_RELATION_WORDS = frozenset(
+    "to of for after before from with without due associated induced related in on at by "
+    "or and versus vs not".split()
+)
+
+
+def _names_in(name: str) -> list[str]:
+    """A name, and each half of a name that joins two ("chronic lymphocytic leukemia/small
+    lymphocytic lymphoma"), when both halves are names of two words or more."""
+    halves = [half.strip() for half in name.split("/")]
+    if len(halves) == 2 and all(len(half.split()) >= 2 for half in halves):
+        return [name, *halves]
+    return [name]
+
+
+def _one_letter_off(word: str) -> set[str]:
+    """The word, and the word with each one letter deleted."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped or changed."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def read_wrong_synonyms(path: Path) -> frozenset[tuple[str, str]]:
@@ -206,6 +345,25 @@ def read_wrong_synonyms(path: Path) -> frozenset[tuple[str, str]]:
 WRONG_SYNONYMS = read_wrong_synonyms(resource_dir("ontologies") / "synonym-corrections.tsv")
 
 
+def read_missing_terms(path: Path) -> dict[str, tuple[str, str]]:
+    """Names the ontology lacks, by :func:`loose` form: (CURIE, ``exact`` or ``broad``).
+    Columns ``name``, ``term_id``, ``relation``, ``reason`` (tab-separated, ``#`` comments)."""
+    found: dict[str, tuple[str, str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        rows = (line for line in handle if line.strip() and not line.startswith("#"))
+        for record in csv.DictReader(rows, delimiter="\t"):
+            relation = record["relation"].strip()
+            if relation not in ("exact", "broad"):
+                raise ValueError(f"{path}: {record['name']!r}: relation must be exact or broad")
+            found[loose(record["name"])] = (record["term_id"].strip(), relation)
+    return found
+
+
+#: Conditions the ontology has no term for, and the term curators link them to:
+#: ontologies/missing-terms.tsv.
+MISSING_TERMS = read_missing_terms(resource_dir("ontologies") / "missing-terms.tsv")
+
+
 class Matcher:
     """The strategies over one term index and one target ontology prefix."""
 
@@ -215,11 +373,20 @@ class Matcher:
         prefix: str,
         *,
         wrong_synonyms: frozenset[tuple[str, str]] = WRONG_SYNONYMS,
+        missing_terms: dict[str, tuple[str, str]] = MISSING_TERMS,
     ) -> None:
         self.index = index
         self.prefix = prefix
         self.wrong_synonyms = wrong_synonyms
+        # Only what the loaded releases have: a slim may lack the table's term.
+        self.missing_terms = {
+            name: row
+            for name, row in missing_terms.items()
+            if row[0].startswith(prefix + ":") and row[0] in index and self._linkable(row[0])
+        }
         self._loose: dict[str, list[str]] | None = None
+        self._words: tuple[frozenset[str], dict[str, set[str]]] | None = None
+        self._names_by_word: dict[str, list[tuple[str, list[str]]]] | None = None
 
     def synonyms(self, text: str, scope: str = "EXACT") -> list[str]:
         """Terms of the target ontology with this synonym, but for synonyms known to be wrong."""
@@ -239,10 +406,16 @@ class Matcher:
     def variant_matches(self, label: str) -> list[str]:
         """Terms named by the first other spelling of the mention that names any."""
         for form in variants(label)[1:]:
-            found = self.named(form)
+            # A name only a term retired without a replacement has ("obsolete diabetes") is
+            # no match: the next spelling may name a live one.
+            found = [c for c in self.named(form) if self._linkable(c)]
             if found:
                 return found
         return []
+
+    def _linkable(self, curie: str) -> bool:
+        term = self.index[curie]
+        return not term.obsolete or bool(term.replaced_by)
 
     def keep(self, curies: Iterable[str]) -> list[str]:
         """The CURIEs of the target ontology among ``curies``, sorted, once each."""
@@ -260,9 +433,113 @@ class Matcher:
                         *(s.text for s in term.synonyms if s.scope == "EXACT"),
                     ):
                         if name and (term.curie, normalise_text(name)) not in self.wrong_synonyms:
-                            table.setdefault(loose(name), []).append(term.curie)
+                            for form in _names_in(name):
+                                table.setdefault(loose(form), []).append(term.curie)
             self._loose = table
         return self._loose
+
+    def corrected(self, text: str) -> tuple[str, list[str]] | None:
+        """The mention with each misspelt word put right, and the words changed; None when
+        nothing needed (or could be given) one correction.
+
+        A word is misspelt when no name of the ontology uses it and exactly one word the
+        names use is one letter away (added, dropped or changed; words of six letters or
+        more only): "Pancretic Cancer" -> "pancreatic cancer".
+        """
+        words = loose(text).split()
+        vocabulary, neighbours = self._vocabulary()
+        changed: list[str] = []
+        fixed: list[str] = []
+        for word in words:
+            if word in vocabulary or len(word) < 6 or not word.isalpha():
+                fixed.append(word)
+                continue
+            near = {
+                known
+                for key in _one_letter_off(word)
+                for known in neighbours.get(key, ())
+                if _one_edit(word, known)
+            }
+            if len(near) != 1:
+                return None
+            (known,) = near
+            fixed.append(known)
+            changed.append(f"{word} -> {known}")
+        return (" ".join(fixed), changed) if changed else None
+
+    def missing_term(self, text: str) -> tuple[str, str, str] | None:
+        """The term the missing-terms table gives for the mention, its relation and the name
+        matched: the whole mention (relation as the table says), else a name whose words the
+        mention has, ending it or with nothing relating it to something else (broad)."""
+        words = loose(text).split()
+        if not words:
+            return None
+        whole = self.missing_terms.get(" ".join(words))
+        if whole is not None:
+            return whole[0], whole[1], " ".join(words)
+        have = set(words)
+        best: tuple[str, str, str] | None = None
+        for name, (curie, _relation) in self.missing_terms.items():
+            named = name.split()
+            left = [w for w in words if w not in named]
+            if set(named) <= have and not _RELATION_WORDS.intersection(left):
+                if best is None or len(named) > len(best[2].split()):
+                    best = (curie, "broad", name)
+        return best
+
+    def _vocabulary(self) -> tuple[frozenset[str], dict[str, set[str]]]:
+        """Every word of the target ontology's names, and those of six letters or more by
+        each form with one letter deleted (the symmetric-delete index). Built on first use."""
+        if self._words is None:
+            vocabulary = frozenset(w for name in self.loose_labels() for w in name.split())
+            neighbours: dict[str, set[str]] = {}
+            for word in vocabulary:
+                if len(word) >= 5 and word.isalpha():
+                    for key in _one_letter_off(word):
+                        neighbours.setdefault(key, set()).add(word)
+            self._words = (vocabulary, neighbours)
+        return self._words
+
+    def head_terms(self, text: str) -> tuple[list[str], list[str]]:
+        """The most specific terms whose every word the mention has, among those that name
+        the mention's last word (its head noun), and the mention's words left out.
+
+        "Knee Osteoarthritis" -> osteoarthritis (leaving "knee"); "Pulmonary Arterial
+        Hypertension" -> pulmonary hypertension, not hypertension. A lone generic word
+        ("disease", "syndrome") is never enough.
+        """
+        words = loose(text).split()
+        if len(words) < 2:
+            return [], []
+        have = set(words)
+        head = words[-1]
+        best: list[str] = []
+        best_size = 0
+        best_words: set[str] = set()
+        for name, curies in self._by_word().get(head, ()):
+            name_words = set(name.split())
+            if not name_words <= have or name in _GENERIC:
+                continue
+            if len(name_words) > best_size:
+                best, best_size, best_words = list(curies), len(name_words), name_words
+            elif len(name_words) == best_size:
+                best += curies
+        left = [w for w in words if w not in best_words]
+        if _RELATION_WORDS.intersection(left):
+            # "Genetic Predisposition to Disease": the words left out say how the rest relates
+            # to something else, not what kind of it.
+            return [], left
+        return self.keep(best), left
+
+    def _by_word(self) -> dict[str, list[tuple[str, list[str]]]]:
+        """The loose names of the target ontology by each word they contain."""
+        if self._names_by_word is None:
+            table: dict[str, list[tuple[str, list[str]]]] = {}
+            for name, curies in self.loose_labels().items():
+                for word in set(name.split()):
+                    table.setdefault(word, []).append((name, curies))
+            self._names_by_word = table
+        return self._names_by_word
 
     def strategies(self, label: str, description: str | None) -> list[Strategy]:
         """The text strategies for one mention, in order of trust."""

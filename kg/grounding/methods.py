@@ -82,6 +82,24 @@ class Method(StrEnum):
         _BROAD,
         TRIALKG.QualifiersDroppedMatch,
     )
+    #: A condition whose misspelt words ("Pancretic"), each one letter away from exactly one
+    #: word the ontology's names use, are put right before matching as above.
+    SPELLING_CORRECTED = (
+        "spelling_corrected",
+        0.75,
+        _LEXICAL,
+        _EXACT,
+        TRIALKG.SpellingCorrectedMatch,
+    )
+    #: A condition that matches nothing whole, nor without its qualifiers, linked to the most
+    #: specific term all of whose words it has and that names its head noun ("Knee
+    #: Osteoarthritis" -> osteoarthritis): broader, hence ``skos:broadMatch``.
+    WORDS_DROPPED = "words_dropped", 0.60, _LEXICAL, _BROAD, TRIALKG.WordsDroppedMatch
+    #: A condition the ontology has no term for, linked as ontologies/missing-terms.tsv says:
+    #: the term under another name ("heart failure" -> congestive heart failure) ...
+    CURATED_NAME = "curated_name", 0.80, _CURATED, _EXACT, TRIALKG.CuratedNameMatch
+    #: ... or the nearest broader term ("Lumbar Disc Herniation" -> degenerative disc disease).
+    CURATED_BROADER = "curated_broader", 0.65, _CURATED, _BROAD, TRIALKG.CuratedBroaderMatch
     #: A NARROW, BROAD or RELATED synonym: a near match, hence ``skos:closeMatch``.
     RELATED_SYNONYM = "related_synonym", 0.60, _LEXICAL, _CLOSE, TRIALKG.RelatedSynonymMatch
     #: A curator's decision (an overrides file), which wins over all; its confidence is that of

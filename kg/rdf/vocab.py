@@ -101,7 +101,8 @@ TRIALKG = ClosedNamespace(
 
     ExplicitReference DefinitionMatch ExactLabelMatch ExactSynonymMatch CrossReferenceMatch
     NormalisedLabelMatch RelatedSynonymMatch ManualCuration MeshCrossReferenceMatch
-    ContainedLabelMatch AcronymMatch QualifiersDroppedMatch
+    ContainedLabelMatch AcronymMatch QualifiersDroppedMatch SpellingCorrectedMatch
+    WordsDroppedMatch CuratedNameMatch CuratedBroaderMatch
 
     EarlyPhase1 Phase1 Phase2 Phase3 Phase4 PhaseNotApplicable
 
