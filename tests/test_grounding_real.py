@@ -143,6 +143,9 @@ def test_variants_and_qualifiers_are_plain_rewrites() -> None:
         ("Refractory Childhood Ependymoma", "DOID:5509", Method.QUALIFIERS_DROPPED),
         ("Smoking Cessation; Nicotine Dependence", "DOID:0050742", Method.EXACT_LABEL),
         ("Heart Failure", "DOID:6000", Method.CURATED_NAME),  # DOID 2024: congestive only
+        ("Graft vs Host Disease", "DOID:0081267", Method.NORMALISED_LABEL),
+        ("Cardiovascular Diseases", "DOID:1287", Method.NORMALISED_LABEL),  # "... system disease"
+        ("Nicotine Addiction", "DOID:0050742", Method.NORMALISED_LABEL),  # DOID: dependence
     ],
 )
 def test_more_ways_sponsors_write_a_disease(
@@ -156,7 +159,8 @@ def test_more_ways_sponsors_write_a_disease(
     ("mention", "curie", "method"),
     [
         ("Hip Osteoarthritis", "DOID:8398", Method.WORDS_DROPPED),
-        ("Pulmonary Arterial Hypertension", "DOID:6432", Method.WORDS_DROPPED),  # not just "hypertension"
+        # not just "hypertension"
+        ("Pulmonary Arterial Hypertension", "DOID:6432", Method.WORDS_DROPPED),
         ("Lumbar Disc Herniation", "DOID:90", Method.CURATED_BROADER),  # no DOID term for it
         ("Herniated Disk, Cervical", "DOID:90", Method.CURATED_BROADER),
     ],

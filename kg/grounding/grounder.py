@@ -219,9 +219,7 @@ def ground_mention(
         contained = _contained_term(matcher, said) if said else None
         if contained is not None:
             curie, words = contained
-            return made(
-                curie, Method.CONTAINED_LABEL, words, f"the description names '{words}'"
-            )
+            return made(curie, Method.CONTAINED_LABEL, words, f"the description names '{words}'")
         return _unmatched(kind, label, Method.NONE, None)
     return _condition_fallbacks(kind, label, matcher, acronyms, made)
 
@@ -303,8 +301,8 @@ def _condition_fallbacks(
     parts = [part.strip() for part in _PARTS.split(label) if part.strip()]
     if len(parts) > 1:
         # "Smoking Cessation; Tobacco Dependence": the one part that is a disease.
-        found = [ground_mention(kind, part, matcher.index, matcher=matcher) for part in parts]
-        linked = {g.object_id: g for g in found if g.grounded}
+        each = [ground_mention(kind, part, matcher.index, matcher=matcher) for part in parts]
+        linked = {g.object_id: g for g in each if g.grounded}
         if len(linked) == 1:
             (one,) = linked.values()
             return replace(one, subject_label=label)
@@ -327,7 +325,9 @@ def _condition_fallbacks(
         text, changes = corrected
         found = _match_words(matcher, text, None)
         if isinstance(found, tuple):
-            return made(found[0], Method.SPELLING_CORRECTED, text, "spelling: " + ", ".join(changes))
+            return made(
+                found[0], Method.SPELLING_CORRECTED, text, "spelling: " + ", ".join(changes)
+            )
     for text in variants(rest or label):
         missing = matcher.missing_term(text)
         if missing is not None:

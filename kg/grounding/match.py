@@ -24,7 +24,14 @@ from kg.grounding.methods import Method
 from kg.ontology.terms import Term, TermIndex, normalise_text
 from kg.resources import resource_dir
 
-__all__ = ["Matcher", "Strategy", "drop_qualifiers", "drop_qualifiers_stepwise", "loose", "variants"]
+__all__ = [
+    "Matcher",
+    "Strategy",
+    "drop_qualifiers",
+    "drop_qualifiers_stepwise",
+    "loose",
+    "variants",
+]
 
 #: One text strategy: its method, the terms it finds (computed only when tried), and the text
 #: it matched on, when that is the mention itself.
@@ -183,6 +190,29 @@ def _use_disorder(text: str) -> str | None:
     return new if new != text else None
 
 
+# Words sponsors use for what DOID names otherwise: "Graft vs Host Disease", "Nicotine
+# Addiction" (DOID: dependence), "Cardiovascular Diseases" (DOID: "... system disease").
+_SAME_WORDS = [
+    (re.compile(r"\bvs\.?(?=\s)", re.I), "versus"),
+    (re.compile(r"\baddiction\b", re.I), "dependence"),
+    (
+        re.compile(
+            r"^(cardiovascular|nervous|immune|digestive|respiratory|musculoskeletal"
+            r"|integumentary|endocrine|reproductive|urinary)\s+diseases?$",
+            re.I,
+        ),
+        r"\1 system disease",
+    ),
+]
+
+
+def _same_words(text: str) -> str | None:
+    new = text
+    for pattern, replacement in _SAME_WORDS:
+        new = pattern.sub(replacement, new)
+    return new if new != text else None
+
+
 def _without_kind_word(text: str) -> str | None:
     """ "Acid Maltase Deficiency Disease" is DOID's "acid maltase deficiency"."""
     rest = _KIND_WORD.sub("", text)
@@ -226,6 +256,7 @@ def variants(text: str) -> list[str]:
     add(lambda t: _POSSESSIVE.sub("", t))
     add(lambda t: _GLUED.sub(" ", t))
     add(_arabic)
+    add(_same_words)
     add(_population)
     add(lambda t: next(iter(disease_nouns(t)), None))
     add(_use_disorder)
@@ -300,8 +331,29 @@ _GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", 
 
 #: Words that relate the mention to something else ("pain after surgery", "risk of cancer").
 _RELATION_WORDS = frozenset(
-    "to of for after before from with without due associated induced related in on at by "
-    "or and versus vs not".split()
+    [
+        "to",
+        "of",
+        "for",
+        "after",
+        "before",
+        "from",
+        "with",
+        "without",
+        "due",
+        "associated",
+        "induced",
+        "related",
+        "in",
+        "on",
+        "at",
+        "by",
+        "or",
+        "and",
+        "versus",
+        "vs",
+        "not",
+    ]
 )
 
 
@@ -482,9 +534,9 @@ class Matcher:
         for name, (curie, _relation) in self.missing_terms.items():
             named = name.split()
             left = [w for w in words if w not in named]
-            if set(named) <= have and not _RELATION_WORDS.intersection(left):
-                if best is None or len(named) > len(best[2].split()):
-                    best = (curie, "broad", name)
+            longer = best is None or len(named) > len(best[2].split())
+            if longer and set(named) <= have and not _RELATION_WORDS.intersection(left):
+                best = (curie, "broad", name)
         return best
 
     def _vocabulary(self) -> tuple[frozenset[str], dict[str, set[str]]]:
