@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -30,6 +31,20 @@ from kg.store import StoreSpec
     type=int,
     help="Rows or triples a SPARQL query may return.",
 )
+@click.option(
+    "--workers",
+    default=min(4, os.cpu_count() or 1),
+    show_default="the cores, at most 4",
+    type=click.IntRange(1, 64),
+    help="Worker processes answering SPARQL queries (queries answered at once).",
+)
+@click.option(
+    "--allow-service",
+    "services",
+    multiple=True,
+    metavar="URL",
+    help="A SPARQL endpoint queries may call with SERVICE (repeatable; default: none).",
+)
 def serve(
     store_spec: StoreSpec,
     base: str,
@@ -38,11 +53,16 @@ def serve(
     allow_update: bool,
     timeout: float,
     max_results: int,
+    workers: int,
+    services: tuple[str, ...],
 ) -> None:
     """Serve the graph: SPARQL endpoint, dereferenceable trial IRIs, HTML pages.
 
     The store is opened read-only (unless --allow-update), so a 'trialkg build' into another
-    store path is never blocked. Ctrl-C or SIGTERM shuts down gracefully.
+    store path is never blocked. SPARQL queries run in worker processes, each with the store
+    open read-only; one that passes --timeout (or fails) is killed and replaced. SERVICE is
+    refused unless --allow-service names the endpoint. Ctrl-C or SIGTERM shuts down
+    gracefully.
 
     \b
     Example:
@@ -54,6 +74,7 @@ def serve(
         import uvicorn
 
         from kg.server import ServerConfig, create_app
+        from kg.server.security import SERVER_OPTIONS
         from kg.server.sparql import Limits
     except ImportError as exc:
         raise click.ClickException(
@@ -64,6 +85,8 @@ def serve(
         base=base,
         allow_update=allow_update,
         limits=Limits(timeout=timeout, max_results=max_results),
+        workers=workers,
+        services=services,
     )
     app = create_app(store, config)
     logging.getLogger("kg.server.access").setLevel(logging.INFO)
@@ -74,4 +97,5 @@ def serve(
         log_level="info" if not quiet() else "warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        **SERVER_OPTIONS,  # a request head too long gets 414 or 431, not a reset
     )

@@ -13,6 +13,9 @@ The handlers are in :mod:`kg.server.routes`; what they share is the application'
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -22,15 +25,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from kg.errors import StoreError
 from kg.ontology.terms import TermIndex
 from kg.server.access_log import AccessLog
 from kg.server.context import Context, ServerConfig
 from kg.server.routes import search, sparql, term, trial, void
+from kg.server.security import RequestGuard, SecurityHeaders, ServerErrors
 from kg.server.views.describe import DatasetDescription
 from kg.server.views.search import TermSearch
 from kg.server.views.terms import TermListings
 from kg.server.views.trial import TrialDescriptions
-from kg.store import QuadStore, Store
+from kg.server.workers import InProcess, QueryPool, Runner
+from kg.store import QuadStore, Store, StoreSpec
+from kg.store.remote import RemoteStore
 
 __all__ = ["ServerConfig", "create_app"]
 
@@ -52,8 +59,12 @@ ROUTES: list[BaseRoute] = [
     Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
 ]
 
-# Scripts on any site may query the endpoint and read where its redirects and pages lead.
+# From the outside in: security headers on every response, the 500 of an unexpected error
+# among them; CORS, as scripts on any site may query the endpoint and read where its redirects
+# and pages lead; the access log; then malformed requests are refused before any route reads them.
 MIDDLEWARE = [
+    Middleware(SecurityHeaders),
+    Middleware(ServerErrors),
     Middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -62,6 +73,7 @@ MIDDLEWARE = [
         expose_headers=["Location", "Link"],
     ),
     Middleware(AccessLog),
+    Middleware(RequestGuard),
 ]
 
 #: How the server runs unless told otherwise.
@@ -69,17 +81,26 @@ _DEFAULT_CONFIG = ServerConfig()
 
 
 def create_app(store: QuadStore, config: ServerConfig = _DEFAULT_CONFIG) -> Starlette:
-    """The ASGI application over ``store`` (opened read-only unless updates are allowed)."""
+    """The ASGI application over ``store`` (opened read-only unless updates are allowed).
+
+    SPARQL queries run in worker processes that open the same store read-only (see
+    :mod:`kg.server.workers`); a store held in memory only answers them in process.
+
+    :raises StoreError: a remote store holding private graphs, which the server cannot keep
+        out of a remote engine's dataset.
+    """
+    queries = _query_runner(store, config)
     index = TermIndex.from_store(store, base=config.base)
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     # A store on disk changes only through this server while it serves it (writing to a store
     # another process reads is not supported), so what its pages count can be kept until the
     # server writes; others may write to a remote store at any time.
     terms = TermListings(store, index, config.base, remember=isinstance(store, Store))
-    app = Starlette(routes=ROUTES, middleware=MIDDLEWARE)
+    app = Starlette(routes=ROUTES, middleware=MIDDLEWARE, lifespan=_stops(queries))
     app.state.context = Context(
         store,
         config,
+        queries,
         templates,
         trials=TrialDescriptions(store, index, config.base),
         terms=terms,
@@ -87,3 +108,38 @@ def create_app(store: QuadStore, config: ServerConfig = _DEFAULT_CONFIG) -> Star
         dataset=DatasetDescription(store, index, config.base),
     )
     return app
+
+
+def _query_runner(store: QuadStore, config: ServerConfig) -> Runner:
+    """Worker processes over the store's folder or endpoints; in process for a memory store."""
+    if isinstance(store, Store):
+        if store.path is None:
+            return InProcess(store, private_prefix=config.private_prefix)
+        spec: StoreSpec = store.path
+    elif isinstance(store, RemoteStore):
+        private = next(
+            (g for g in store.named_graphs() if g.value.startswith(config.private_prefix)), None
+        )
+        if private is not None:
+            raise StoreError(
+                f"{store.endpoints.query} holds private graphs ({private.value}, ...): a remote "
+                "store's own engine decides what its queries see, so trialkg serve does not "
+                "serve one with contacts; serve a store built without --include-contacts"
+            )
+        spec = store.endpoints
+    else:
+        return InProcess(store, private_prefix=config.private_prefix)
+    return QueryPool(spec, size=config.workers, private_prefix=config.private_prefix)
+
+
+def _stops(queries: Runner) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The application's lifespan: the query workers stop when the server does."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            queries.close()
+
+    return lifespan

@@ -14,6 +14,7 @@ from kg.server.views.describe import DatasetDescription
 from kg.server.views.search import TermSearch
 from kg.server.views.terms import TermListings
 from kg.server.views.trial import TrialDescriptions
+from kg.server.workers import Runner
 from kg.store import QuadStore
 
 __all__ = ["Context", "ServerConfig", "context"]
@@ -28,6 +29,15 @@ class ServerConfig:
     #: Allow SPARQL Update through /sparql (off: updates get 403).
     allow_update: bool = False
     limits: Limits = field(default_factory=Limits)
+    #: Worker processes answering SPARQL queries (queries answered at once).
+    workers: int = 2
+    #: SERVICE endpoints queries may call (none: SERVICE is refused).
+    services: tuple[str, ...] = ()
+
+    @property
+    def private_prefix(self) -> str:
+        """Graphs whose IRI starts with this hold personal data and are never served."""
+        return f"{self.base}graph/private/"
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -41,6 +51,8 @@ class Context:
 
     store: QuadStore
     config: ServerConfig
+    #: Where SPARQL queries run (worker processes over the store).
+    queries: Runner
     templates: Jinja2Templates
     # What the pages and documents show, a reader per kind of resource (see kg.server.views).
     trials: TrialDescriptions

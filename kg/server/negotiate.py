@@ -22,6 +22,8 @@ def _parse(accept: str) -> list[tuple[str, float, int]]:
                     q = float(value)
                 except ValueError:
                     q = 0.0
+                # Weights run from 0 to 1; NaN or a negative weight counts as 0.
+                q = min(q, 1.0) if q >= 0.0 else 0.0
         ranges.append((media, q, order))
     return ranges
 

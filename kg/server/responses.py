@@ -37,8 +37,14 @@ DOCUMENT_TYPES: tuple[str, ...] = (*RDF_FORMATS, HTML)
 
 
 def origin(request: Request) -> str:
-    """The scheme, host and port the request was made to, as the start of the server's URLs."""
-    return str(request.base_url).rstrip("/")
+    """Where the absolute URLs the server writes into documents start: the configured base
+    (``--base-iri``), without its last slash.
+
+    Never the request's Host header: a client chooses it, and documents are kept and shared
+    (caches, dumps), so a forged host must not reach them. The server answers at the base, as
+    the trial IRIs there resolve to it (``/trial/...``).
+    """
+    return context(request).config.base.rstrip("/")
 
 
 def preferred(request: Request, offered: Sequence[str]) -> str | None:
@@ -59,7 +65,8 @@ def rdf_response(
 ) -> Response:
     """``triples`` in the served RDF format of ``media``, written with the server's prefixes.
 
-    JSON-LD names the server's published context (``/context.jsonld``) as its ``@context``.
+    JSON-LD names the server's published context (``/context.jsonld``, under the configured
+    base) as its ``@context``.
     """
     prefixes = context(request).config.prefixes
     fmt = RDF_FORMATS[media]

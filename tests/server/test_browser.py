@@ -78,6 +78,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         "--window-size=390,844",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # for CSP violations
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     yield driver
@@ -93,11 +94,15 @@ def test_search_ovarian_and_open_the_seed_trial(site: str, browser: object) -> N
     driver.get(site + "/")  # type: ignore[attr-defined]
     box = driver.find_element(By.ID, "q")  # type: ignore[attr-defined]
     box.send_keys("ovarian")
-    box.submit()
     wait = WebDriverWait(driver, 15)
+    # The type-ahead's suggestions arrive (its script and fetch are allowed by the page's policy).
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#suggestions option"))
+    box.submit()
     link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href="/trial/NCT03877471"]')))
     link.click()
     wait.until(ec.title_contains("Mesenchymal Stem Cells"))
     text = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
     assert "primary ovarian insufficiency" in text
     assert driver.current_url.endswith("/doc/trial/NCT03877471.html")  # type: ignore[attr-defined]
+    console = driver.get_log("browser")  # type: ignore[attr-defined]
+    assert not [e for e in console if "Content Security Policy" in e["message"]], console

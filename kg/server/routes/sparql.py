@@ -3,13 +3,14 @@ service description."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-import pyoxigraph as ox
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from kg.errors import QueryError, StoreError
 from kg.server.context import context
@@ -21,8 +22,9 @@ from kg.server.responses import (
     preferred,
     rdf_response,
 )
-from kg.server.sparql import RESULT_TYPES, LimitExceeded, run_query, serialise_solutions
+from kg.server.sparql import Job
 from kg.server.views.describe import service_description
+from kg.server.workers import Failure, Reply, Runner
 
 __all__ = ["sparql"]
 
@@ -42,7 +44,10 @@ async def sparql(request: Request) -> Response:
     service description."""
     if request.method == "GET" and "query" not in request.query_params:
         return _service_description(request)
-    operation = await _read_operation(request)
+    try:
+        operation = await _read_operation(request)
+    except UnicodeDecodeError as exc:
+        return error(400, f"the request body is not UTF-8 (byte {exc.start}): {exc.reason}")
     if operation is None:
         return error(
             415,
@@ -62,7 +67,10 @@ async def sparql(request: Request) -> Response:
 
 
 async def _read_operation(request: Request) -> _Operation | None:
-    """The operation in the request's parameters or body; None for a body of another type."""
+    """The operation in the request's parameters or body; None for a body of another type.
+
+    :raises UnicodeDecodeError: a body that is not UTF-8.
+    """
     params = request.query_params
     operation = _Operation(
         default_graphs=params.getlist("default-graph-uri"),
@@ -79,7 +87,9 @@ async def _read_operation(request: Request) -> _Operation | None:
     elif content_type == "application/x-www-form-urlencoded":
         # URL-encoded forms are parsed with the standard library (Starlette's form parser
         # needs python-multipart, which only multipart bodies would justify).
-        form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True)
+        form = parse_qs(
+            (await request.body()).decode("ascii"), keep_blank_values=True, errors="strict"
+        )
         operation.query = next(iter(form.get("query", [])), None)
         operation.update = next(iter(form.get("update", [])), None)
         operation.default_graphs += form.get("default-graph-uri", [])
@@ -104,38 +114,49 @@ async def _update(request: Request, update: str) -> Response:
         return error(403, str(exc))
     finally:
         shared.terms.cache.forget()
+        shared.queries.generation += 1  # the workers reopen the store before their next query
     return Response(status_code=204)
 
 
 async def _query(
     request: Request, query: str, *, default_graphs: list[str], named_graphs: list[str]
 ) -> Response:
-    """Run a query within the server's limits and answer in the format the client prefers."""
+    """Run a query in a worker process, within the server's limits, and stream its answer in
+    the format the client prefers."""
     shared = context(request)
-    try:
-        answer = await run_in_threadpool(
-            run_query,
-            shared.store,
-            query,
-            shared.config.limits,
-            default_graphs=[ox.NamedNode(g) for g in default_graphs] or None,
-            named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
-        )
-    except LimitExceeded as exc:
-        return error(exc.status, str(exc))
-    except QueryError as exc:
-        return error(400, str(exc))
-    except ValueError as exc:  # a malformed graph IRI
-        return error(400, f"bad graph IRI: {exc}")
-    if answer.kind == "graph":
-        media = preferred(request, list(RDF_FORMATS))
-        if media is None:
-            return error(406, f"graph results come as {', '.join(RDF_FORMATS)}")
-        return rdf_response(request, list(answer.triples), media)
-    media = preferred(request, list(RESULT_TYPES))
-    if media is None:
-        return error(406, f"query results come as {', '.join(RESULT_TYPES)}")
-    return Response(serialise_solutions(answer, RESULT_TYPES[media]), media_type=media)
+    config = shared.config
+    job = Job(
+        query=query,
+        accept=request.headers.get("accept"),
+        default_graphs=tuple(default_graphs),
+        named_graphs=tuple(named_graphs),
+        limits=config.limits,
+        prefixes=config.prefixes,
+        context_url=f"{origin(request)}/context.jsonld",
+        services=config.services,
+        private_prefix=config.private_prefix,
+    )
+    answer = await _in_a_worker(shared.queries, job)
+    if isinstance(answer, Failure):
+        return error(answer.status, answer.message)
+    return StreamingResponse(answer.chunks, media_type=answer.media)
+
+
+#: How often a query waiting for a free worker looks again.
+_WAIT_STEP = 0.05
+
+
+async def _in_a_worker(queries: Runner, job: Job) -> Reply | Failure:
+    """Answer ``job`` in a free worker, waiting for one (without holding a thread) until the
+    query's time runs out."""
+    deadline = time.monotonic() + job.limits.timeout
+    worker = queries.take()
+    while worker is None:
+        if time.monotonic() + _WAIT_STEP >= deadline:
+            return Failure(503, "every query worker stayed busy; try again shortly")
+        await anyio.sleep(_WAIT_STEP)
+        worker = queries.take()
+    return await run_in_threadpool(queries.run_on, worker, job, deadline)
 
 
 def _service_description(request: Request) -> Response:

@@ -30,10 +30,13 @@ async def trial(request: Request) -> Response:
     the data.
     """
     key = request.path_params["key"]
+    iri = _trial_iri(request, key)
+    if iri is None:
+        return _not_a_key(key)
     media = preferred(request, DOCUMENT_TYPES)
     if media is None:
         return error(406, f"documents come as {', '.join(DOCUMENT_TYPES)}")
-    response = await _document(request, key, media)
+    response = await _document(request, key, iri, media)
     if response.status_code != 200:
         return response
     response.status_code = 303
@@ -44,16 +47,34 @@ async def trial(request: Request) -> Response:
 
 async def trial_document(request: Request) -> Response:
     """The trial's document in the format its extension names."""
+    key = request.path_params["key"]
+    iri = _trial_iri(request, key)
+    if iri is None:
+        return _not_a_key(key)
     media = _EXTENSIONS.get(request.path_params["ext"])
     if media is None:
         return error(404, f"no such document format; known: {', '.join(_EXTENSIONS)}")
-    return await _document(request, request.path_params["key"], media)
+    return await _document(request, key, iri, media)
 
 
-async def _document(request: Request, key: str, media: str) -> Response:
+def _trial_iri(request: Request, key: str) -> ox.NamedNode | None:
+    """The IRI of the trial with this key; None when no IRI can end with it (a space, a quote,
+    a brace or an angle bracket), so no trial has it."""
+    try:
+        return ox.NamedNode(f"{context(request).config.base}trial/{key}")
+    except ValueError:
+        return None
+
+
+def _not_a_key(key: str) -> Response:
+    return error(
+        400, f"not a trial key: {key!r} (an NCT number, or a registry key such as hpscreg-48)"
+    )
+
+
+async def _document(request: Request, key: str, iri: ox.NamedNode, media: str) -> Response:
     """What the trial's sources say of it, as ``media``, linking its other documents."""
     shared = context(request)
-    iri = ox.NamedNode(f"{shared.config.base}trial/{key}")
     triples = await run_in_threadpool(shared.trials.describe, iri)
     if not triples:
         return error(404, f"no trial {key} in this graph")
