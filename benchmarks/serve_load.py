@@ -55,6 +55,11 @@ def client(base: str, stop: float, latencies: list[float], errors: list[str]) ->
             request = urllib.request.Request(base + path, headers={"Accept": accept})
             with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                reason = exc.read().decode("utf-8", "replace").strip()
+            errors.append(f"{path}: HTTP {exc.code}: {reason}")
+            continue
         except (urllib.error.URLError, OSError) as exc:
             errors.append(f"{path}: {exc}")
             continue

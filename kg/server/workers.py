@@ -12,12 +12,16 @@ knows the answer starts well, so an error found early (a syntax error, the resul
 still gets its status; past that the answer streams, and an error cuts the connection, which
 a client sees as an incomplete response.
 
-Messages from a worker: ``("ready", pid)``, ``("failed", message)``, ``("start", media type)``,
-``("data", bytes)``, ``("end",)``, ``("error", status, message)``, ``("abort", message)``.
+Messages from a worker: ``("ready", pid)``, ``("failed", message)``; for an answer, either
+``("whole", media type, bytes)`` or ``("start", media type)``, ``("data", bytes)``...,
+``("end",)``; ``("error", status, message)`` before an answer starts, ``("abort", message)``
+after.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import logging
 import multiprocessing
@@ -50,7 +54,7 @@ _GRACE = 1.0
 #: Seconds a new worker may take to start (import, open the store).
 _STARTUP = 60.0
 #: How much lower a worker's CPU priority is than the server's.
-_NICENESS = 5
+_NICENESS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +67,12 @@ class Failure:
 
 @dataclass(slots=True)
 class Reply:
-    """A query whose answer is streaming: its media type and its bytes."""
+    """A query's answer: its media type, and its bytes whole (an answer that fits what a
+    worker holds) or as they stream."""
 
     media: str
-    chunks: Iterator[bytes]
+    chunks: Iterator[bytes] | None = None
+    body: bytes = b""
 
 
 class StreamCut(Exception):
@@ -102,8 +108,9 @@ class _Outbox:
             self.buffer.clear()
 
     def finish(self) -> None:
-        if not self.started:
-            self.conn.send(("start", self.media))
+        if not self.started:  # the whole answer in one message
+            self.conn.send(("whole", self.media, bytes(self.buffer)))
+            return
         self._flush()
         self.conn.send(("end",))
 
@@ -165,6 +172,30 @@ def _answer(store: Any, dataset: Dataset, job: Job, outbox: _Outbox) -> None:
 _DEAD = object()
 
 
+def _set_once(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)
+
+
+async def _receive_on_loop(worker: _Worker, deadline: float) -> Any:
+    """The worker's next message, awaited on the running loop (None at the deadline,
+    ``_DEAD`` when the process is gone)."""
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+    descriptor = worker.conn.fileno()
+    loop.add_reader(descriptor, _set_once, readable)
+    try:
+        await asyncio.wait_for(readable, max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        return None
+    finally:
+        loop.remove_reader(descriptor)
+    try:
+        return worker.conn.recv()  # written at once by the worker: a short read
+    except (EOFError, OSError):
+        return _DEAD
+
+
 class _Worker:
     """One worker process and the server's end of its pipe."""
 
@@ -217,7 +248,7 @@ class QueryPool:
     ) -> None:
         """:param size: at most this many workers (queries answered at once).
         :param private_prefix: graphs whose IRI starts with this are never queried.
-        :param max_waiting: queries that may wait for a busy pool (default ``8 x size``);
+        :param max_waiting: queries that may wait for a busy pool (default 256);
             more are answered 503 at once, so waiting never takes every request thread.
         """
         self.spec = spec
@@ -230,7 +261,9 @@ class QueryPool:
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._waiting = 0
-        self._max_waiting = max_waiting if max_waiting is not None else 8 * self.size
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]
+        self._waiters = collections.deque()
+        self._max_waiting = max_waiting if max_waiting is not None else 256
         self._closed = False
         self._finalizer = weakref.finalize(self, QueryPool._stop_all, self._workers)
 
@@ -259,6 +292,57 @@ class QueryPool:
                 return worker
         return None
 
+    async def wait_for_worker(self, deadline: float) -> _Worker | None:
+        """A worker for a request on an event loop: at once when one is free, else the first
+        freed before the deadline (the loop is woken, no thread waits); None at the deadline
+        or when too many requests wait already."""
+        loop = asyncio.get_running_loop()
+        while True:
+            worker = self.take()
+            if worker is not None:
+                return worker
+            remaining = deadline - time.monotonic()
+            with self._lock:
+                if remaining <= 0 or len(self._waiters) >= self._max_waiting:
+                    return None
+                woken: asyncio.Future[None] = loop.create_future()
+                waiter = (loop, woken)
+                self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(woken, remaining)
+            except TimeoutError:
+                return None
+            finally:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def _wake_one(self) -> None:
+        """Tell the longest-waiting request that a worker is free (or may be started)."""
+        with self._lock:
+            if not self._waiters:
+                return
+            loop, woken = self._waiters.popleft()
+        with contextlib.suppress(RuntimeError):  # its loop has closed
+            loop.call_soon_threadsafe(_set_once, woken)
+
+    async def answer(self, job: Job) -> Reply | Failure:
+        """Answer ``job`` for a request on an event loop: wait for a free worker and for its
+        answer on the loop itself (no thread is held); only a worker still starting, or an
+        answer that streams, is read from a thread."""
+        deadline = time.monotonic() + job.limits.timeout
+        worker = await self.wait_for_worker(deadline)
+        if worker is None:
+            return Failure(503, "every query worker stayed busy; try again shortly")
+        if not worker.ready:
+            return await asyncio.to_thread(self.run_on, worker, job, deadline)
+        try:
+            worker.conn.send((self.generation, job))
+        except OSError:  # it died while idle
+            self._discard(worker)
+            return await asyncio.to_thread(self.run, job)
+        message = await _receive_on_loop(worker, deadline + _GRACE)
+        return self._first(worker, message, job, deadline)
+
     def run_on(self, worker: Any, job: Job, deadline: float) -> Reply | Failure:
         """Answer ``job`` in ``worker`` (from :meth:`take`) by ``deadline`` (blocking)."""
         for _attempt in range(self.size + 1):
@@ -277,13 +361,19 @@ class QueryPool:
                 worker = replacement
         else:
             return Failure(503, "no query worker could take the query")
-        message = worker.receive(deadline + _GRACE)
+        return self._first(worker, worker.receive(deadline + _GRACE), job, deadline)
+
+    def _first(self, worker: _Worker, message: Any, job: Job, deadline: float) -> Reply | Failure:
+        """The reply a worker's first message about a query makes."""
         if message is None or message is _DEAD:
             self._discard(worker)
             return self._lost(job, message)
         if message[0] == "error":
             self._release(worker)
             return Failure(message[1], message[2])
+        if message[0] == "whole":
+            self._release(worker)
+            return Reply(message[1], body=message[2])
         return Reply(message[1], self._stream(worker, deadline, job))
 
     def _stream(self, worker: _Worker, deadline: float, job: Job) -> Iterator[bytes]:
@@ -353,6 +443,7 @@ class QueryPool:
                 self._workers.discard(worker)
                 return
         self._idle.put(worker)
+        self._wake_one()
 
     def _discard(self, worker: _Worker) -> None:
         """Kill a worker (stuck, dead or abandoned); the next query that needs one starts
@@ -360,6 +451,7 @@ class QueryPool:
         with self._lock:
             self._workers.discard(worker)
         worker.stop(kill=True)
+        self._wake_one()
 
     @property
     def workers(self) -> int:
@@ -395,6 +487,12 @@ class InProcess:
         """Always itself: queries wait for one another on a lock."""
         return self
 
+    async def wait_for_worker(self, _deadline: float) -> InProcess:
+        return self
+
+    async def answer(self, job: Job) -> Reply | Failure:
+        return await asyncio.to_thread(self.run, job)
+
     def run_on(self, _worker: Any, job: Job, _deadline: float) -> Reply | Failure:
         return self.run(job)
 
@@ -408,7 +506,7 @@ class InProcess:
                 return Failure(exc.status, str(exc))
             except QueryError as exc:
                 return Failure(400, str(exc))
-        return Reply(outbox.media, iter([bytes(outbox.buffer)]))
+        return Reply(outbox.media, body=bytes(outbox.buffer))
 
     def close(self) -> None:
         """Nothing to stop."""

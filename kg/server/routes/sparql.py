@@ -3,11 +3,9 @@ service description."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -24,7 +22,7 @@ from kg.server.responses import (
 )
 from kg.server.sparql import Job
 from kg.server.views.describe import service_description
-from kg.server.workers import Failure, Reply, Runner
+from kg.server.workers import Failure
 
 __all__ = ["sparql"]
 
@@ -136,27 +134,12 @@ async def _query(
         services=config.services,
         private_prefix=config.private_prefix,
     )
-    answer = await _in_a_worker(shared.queries, job)
+    answer = await shared.queries.answer(job)
     if isinstance(answer, Failure):
         return error(answer.status, answer.message)
+    if answer.chunks is None:
+        return Response(answer.body, media_type=answer.media)
     return StreamingResponse(answer.chunks, media_type=answer.media)
-
-
-#: How often a query waiting for a free worker looks again.
-_WAIT_STEP = 0.05
-
-
-async def _in_a_worker(queries: Runner, job: Job) -> Reply | Failure:
-    """Answer ``job`` in a free worker, waiting for one (without holding a thread) until the
-    query's time runs out."""
-    deadline = time.monotonic() + job.limits.timeout
-    worker = queries.take()
-    while worker is None:
-        if time.monotonic() + _WAIT_STEP >= deadline:
-            return Failure(503, "every query worker stayed busy; try again shortly")
-        await anyio.sleep(_WAIT_STEP)
-        worker = queries.take()
-    return await run_in_threadpool(queries.run_on, worker, job, deadline)
 
 
 def _service_description(request: Request) -> Response:
