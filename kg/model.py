@@ -57,7 +57,8 @@ class Phase(StrEnum):
 
 
 class RecruitmentStatus(StrEnum):
-    """Overall recruitment status, in ClinicalTrials.gov's closed list of codes."""
+    """Overall recruitment status, in ClinicalTrials.gov's closed list of codes (those of
+    studies, then those of expanded-access records)."""
 
     NOT_YET_RECRUITING = "NOT_YET_RECRUITING"
     RECRUITING = "RECRUITING"
@@ -68,6 +69,11 @@ class RecruitmentStatus(StrEnum):
     COMPLETED = "COMPLETED"
     WITHDRAWN = "WITHDRAWN"
     UNKNOWN = "UNKNOWN"
+    # An expanded-access record (treatment outside a trial) has these instead.
+    AVAILABLE = "AVAILABLE"
+    NO_LONGER_AVAILABLE = "NO_LONGER_AVAILABLE"
+    TEMPORARILY_NOT_AVAILABLE = "TEMPORARILY_NOT_AVAILABLE"
+    APPROVED_FOR_MARKETING = "APPROVED_FOR_MARKETING"
 
 
 class MentionKind(StrEnum):

@@ -589,12 +589,7 @@ STUDIES_PER_FILE = {
 }
 
 #: Expectations the reader does not meet, with the reason: (NCT id, field) -> bug.
-READER_BUGS: dict[tuple[str, str], str] = {
-    ("NCT00499720", "status"): (
-        "overall_status 'Approved for marketing' (an expanded-access status) has no "
-        "RecruitmentStatus, so ctgov_xml drops it to None without a warning"
-    ),
-}
+READER_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _dated(value: DatedValue | None) -> str | None:

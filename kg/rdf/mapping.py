@@ -15,13 +15,11 @@ graph ``<base>graph/private/<source>/<record id>`` that is never published.
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.grounding.methods import Method
 from kg.ids import DEFAULT_BASE_IRI, to_iri
@@ -52,28 +50,6 @@ __all__ = [
 ]
 
 
-class _BlankNodes:
-    """Blank-node labels unique across processes: a random prefix per process, then a counter.
-
-    Oxigraph's own random labels are not enough for forked worker processes: each child
-    inherits its parent's generator and would make the same labels, which a bulk load of their
-    output would merge. The prefix is drawn again in every child after a fork.
-    """
-
-    def __init__(self) -> None:
-        self.renew()
-        os.register_at_fork(after_in_child=self.renew)
-
-    def renew(self) -> None:
-        self._prefix = f"b{os.urandom(8).hex()}x"
-        self._count = itertools.count()
-
-    def __call__(self) -> BlankNode:
-        return BlankNode(f"{self._prefix}{next(self._count)}")
-
-
-_new_blank = _BlankNodes()
-
 _OBI_CLINICAL_TRIAL = OBO.OBI_0003699
 # OBI has classes for phases I-III only; the rest are trialkg:Phase values alone.
 _OBI_PHASE = {
@@ -99,6 +75,10 @@ _STATUS = {
     RecruitmentStatus.COMPLETED: TRIALKG.Completed,
     RecruitmentStatus.WITHDRAWN: TRIALKG.Withdrawn,
     RecruitmentStatus.UNKNOWN: TRIALKG.UnknownStatus,
+    RecruitmentStatus.AVAILABLE: TRIALKG.Available,
+    RecruitmentStatus.NO_LONGER_AVAILABLE: TRIALKG.NoLongerAvailable,
+    RecruitmentStatus.TEMPORARILY_NOT_AVAILABLE: TRIALKG.TemporarilyNotAvailable,
+    RecruitmentStatus.APPROVED_FOR_MARKETING: TRIALKG.ApprovedForMarketing,
 }
 #: The vocabulary node of each method that links a mention to a term, by ``Grounding.method``:
 #: a plain dict, since it is read for every grounding the mapping writes.
@@ -109,7 +89,7 @@ METHOD_NODES: dict[str, NamedNode] = {
 _PREDICATE_TEXT: dict[NamedNode, str] = {}
 
 #: A triple of the mapping, before it is put in its graph: (subject, predicate, object).
-Statement = tuple[NamedNode | BlankNode, NamedNode, NamedNode | BlankNode | Literal]
+Statement = tuple[NamedNode, NamedNode, NamedNode | Literal]
 _DATE_TYPE = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}
 
 
@@ -132,6 +112,14 @@ def graphs_of(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Graphs:
     """The named graphs a trial's source record writes to."""
     tail = f"{trial.source.source}/{trial.source.record_id}"
     return Graphs(NamedNode(f"{base}graph/{tail}"), NamedNode(f"{base}graph/private/{tail}"))
+
+
+def _record_iri(trial: Trial, base: str) -> str:
+    """``<base>record/<source>/<record id>``: the namespace of everything one record
+    describes beside the trial (mentions, arms, interventions, dates, sponsors, sites), so a
+    trial's graph has no blank nodes: each node can be named, linked to and compared across
+    loads, and stores that refuse blank nodes in updates take it."""
+    return f"{base}record/{trial.source.source}/{trial.source.record_id}"
 
 
 def _string(value: str) -> Literal:
@@ -211,7 +199,7 @@ def trial_statements(
     trial = grounded.trial
     graph = graphs_of(trial, base=base).public
     node = trial_iri(trial.key, base=base)
-    record = f"{base}record/{trial.source.source}/{trial.source.record_id}"
+    record = _record_iri(trial, base)
 
     # Provenance of the graph itself: it describes the trial, from this record, at this time.
     when = (loaded_at or datetime.now(UTC)).replace(microsecond=0)
@@ -259,18 +247,18 @@ def trial_statements(
         yield (node, TRIALKG.phase, PHASE_NODES[phase])
         if phase in _OBI_PHASE:
             yield (node, RDF.type, _OBI_PHASE[phase])
-    for prop, dated in (
-        (TRIALKG.startDate, trial.start),
-        (TRIALKG.primaryCompletionDate, trial.primary_completion),
-        (TRIALKG.endDate, trial.end),
+    for prop, dated, name in (
+        (TRIALKG.startDate, trial.start, "start"),
+        (TRIALKG.primaryCompletionDate, trial.primary_completion, "primary-completion"),
+        (TRIALKG.endDate, trial.end, "end"),
     ):
         if dated is not None:
-            bnode = _new_blank()
-            yield (node, prop, bnode)
-            yield (bnode, RDF.type, TRIALKG.DatedValue)
-            yield (bnode, TRIALKG.date, _date(dated))
+            dated_node = NamedNode(f"{record}/date/{name}")
+            yield (node, prop, dated_node)
+            yield (dated_node, RDF.type, TRIALKG.DatedValue)
+            yield (dated_node, TRIALKG.date, _date(dated))
             if dated.estimated is not None:
-                yield (bnode, TRIALKG.estimated, Literal(dated.estimated))
+                yield (dated_node, TRIALKG.estimated, Literal(dated.estimated))
     if trial.recruitment_status is not None:
         yield (node, TRIALKG.recruitmentStatus, _STATUS[trial.recruitment_status])
     if trial.last_known_status is not None:
@@ -289,21 +277,21 @@ def trial_statements(
     if trial.source_url and "://" in trial.source_url:
         yield (node, RDFS.seeAlso, NamedNode(trial.source_url))
     yield from _study_details(node, trial)
-    for sponsor in trial.sponsors:
-        org = _new_blank()
+    for i, sponsor in enumerate(trial.sponsors):
+        org = NamedNode(f"{record}/sponsor/{i}")
         role = TRIALKG.collaborator if sponsor.role == "collaborator" else SCHEMA.sponsor
         yield (node, role, org)
         yield (org, RDF.type, SCHEMA.Organization)
         yield (org, SCHEMA.name, _string(sponsor.name))
         if sponsor.agency_class:
             yield (org, TRIALKG.agencyClass, _string(sponsor.agency_class))
-    for site in trial.sites:
-        place = _new_blank()
+    for i, site in enumerate(trial.sites):
+        place = NamedNode(f"{record}/site/{i}")
         yield (node, TRIALKG.studySite, place)
         yield (place, RDF.type, SCHEMA.Place)
         yield (place, SCHEMA.name, _string(site.name))
         if site.city or site.state or site.country:
-            address = _new_blank()
+            address = NamedNode(f"{record}/site/{i}/address")
             yield (place, SCHEMA.address, address)
             yield (address, RDF.type, SCHEMA.PostalAddress)
             for prop, value in (
@@ -490,9 +478,10 @@ def contact_quads(trial: Trial, *, base: str = DEFAULT_BASE_IRI) -> Iterator[Qua
     """Contact persons of a trial, in its private graph (never published)."""
     graph = graphs_of(trial, base=base).private
     node = trial_iri(trial.key, base=base)
+    record = _record_iri(trial, base)
     vcard = "http://www.w3.org/2006/vcard/ns#"
-    for contact in trial.contacts:
-        person = _new_blank()
+    for i, contact in enumerate(trial.contacts):
+        person = NamedNode(f"{record}/contact/{i}")
         yield Quad(node, NamedNode(vcard + "hasContact"), person, graph)
         for field, value in (
             ("given-name", contact.first_name),

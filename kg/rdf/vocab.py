@@ -107,7 +107,8 @@ TRIALKG = ClosedNamespace(
     EarlyPhase1 Phase1 Phase2 Phase3 Phase4 PhaseNotApplicable
 
     NotYetRecruiting Recruiting EnrollingByInvitation ActiveNotRecruiting Suspended
-    Terminated Completed Withdrawn UnknownStatus
+    Terminated Completed Withdrawn UnknownStatus Available NoLongerAvailable
+    TemporarilyNotAvailable ApprovedForMarketing
 
     condition conditionMention intervention cellType cellTypeMention doseArm cellCount
     doseScope sourceText sourceCellLine route phase statedPhase recruitmentStatus
