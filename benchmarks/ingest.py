@@ -20,6 +20,12 @@ ontologies, trials, the swap into place). ``--slices 1,4,16`` also loads (b)'s q
 of those sizes, one bulk-loader call each, as (a)'s loader thread does: how the slice size
 chosen in ``kg.load.bulk.BulkSettings`` was measured.
 
+``--load-memory 1000,5000,20000`` measures the ``trialkg load`` command: a store is built once
+from the seed with DOID and CL, then each number of studies is loaded into a copy of it, one
+transaction per trial, and the peak memory of each run is printed with how it grows per 1,000
+trials (flat: the store writes its buffers out as it goes, and the load keeps nothing per
+trial). ``--only none --changed 0`` runs it alone.
+
 Timings on a shared machine vary from run to run, the engine's as much as trialkg's.
 ``--repeat 3`` runs (a) then (b) three times in turn: the table shows the run of median time
 of each, the ratios come from those, and the a/b of each round (an (a) and the (b) right after
@@ -35,6 +41,7 @@ so an upper bound) and PSS every second (shared pages split between the processe
     python benchmarks/ingest.py --trials 100000 --repeat 3 --curve
     python benchmarks/ingest.py --trials 500000 --only a --end-to-end
     python benchmarks/ingest.py --curve --json curve.json
+    python benchmarks/ingest.py --only none --changed 0 --load-memory 1000,5000,20000
 """
 
 from __future__ import annotations
@@ -525,6 +532,56 @@ def end_to_end(workdir: Path, trials: int, seed: int) -> Measure:
     return measure
 
 
+def load_memory(workdir: Path, sizes: Sequence[int], seed: int) -> list[Measure]:
+    """The ``trialkg load`` command on each number of studies, into a copy of one built store.
+
+    The store is built once (the seed, DOID and CL, as ``end_to_end`` uses); each load runs in
+    a process of its own with its memory sampled, and its copy of the store is removed after.
+    """
+    base = workdir / "load-base"
+    shutil.rmtree(base, ignore_errors=True)
+    command = [sys.executable, "-m", "kg.cli", "-q", "build", "--store", str(base)]
+    command += ["--ontology", str(generate.DOID_FILE), "--ontology", str(generate.CL_FILE)]
+    subprocess.run(command, check=True)
+    measures = []
+    try:
+        for size in sizes:
+            studies = studies_file(workdir, size, seed)
+            store = workdir / f"load-store-{size}"
+            shutil.rmtree(store, ignore_errors=True)
+            shutil.copytree(base, store)
+            command = [sys.executable, "-m", "kg.cli", "-q", "load", str(studies)]
+            command += ["--store", str(store), "--allow-rejects"]
+            try:
+                measure = _measured(command, "load")
+            finally:
+                shutil.rmtree(store, ignore_errors=True)
+            measure.trials = size
+            measures.append(measure)
+            print(
+                f"  {size:>9,} studies: {measure.seconds:7.1f} s, "
+                f"peak RSS {_size(measure.peak_rss)}, peak PSS {_size(measure.peak_pss)}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if len(measures) > 1:
+        first, last = measures[0], measures[-1]
+        growth = (last.peak_rss - first.peak_rss) / ((last.trials - first.trials) / 1000)
+        print(f"  peak RSS grows by {_size(int(growth))} per 1,000 studies loaded", flush=True)
+    return measures
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"expected numbers of studies such as 1000,5000: {text!r}")
+    return sizes
+
+
 def _megabytes(text: str) -> tuple[float, ...]:
     try:
         sizes = tuple(float(part) for part in text.split(","))
@@ -581,6 +638,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also bulk-load (b)'s quads in slices of these sizes, e.g. 1,4,16,64 (MB)",
     )
     parser.add_argument("--end-to-end", action="store_true", help="also time 'trialkg build'")
+    parser.add_argument(
+        "--load-memory",
+        type=_sizes,
+        default=(),
+        help="peak memory of 'trialkg load' of these numbers of studies, e.g. 1000,5000,20000",
+    )
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="cache and stores")
     parser.add_argument("--keep", action="store_true", help="keep the stores in the work folder")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -747,6 +810,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             f"peak PSS {_size(e2e.peak_pss)}"
         )
         results["end_to_end"] = e2e.as_json()
+
+    if args.load_memory:
+        print("trialkg load into a built store (seed, DOID, CL), one process each:", flush=True)
+        loads = load_memory(workdir, args.load_memory, args.seed)
+        results["load_memory"] = [m.as_json() for m in loads]
     return results
 
 

@@ -8,6 +8,8 @@
      +-- UnknownTermError   a CURIE or IRI that the loaded ontologies do not define
      +-- QueryError         an unknown named query, a bad parameter, a SPARQL syntax error
      +-- StoreError         the store cannot be opened, read or written
+     |    +-- StoreLockedError   another process writes to it (that process)
+     |    +-- LoadStoppedError   a write failed part way through a load (what was loaded)
      +-- FetchError         a download from ClinicalTrials.gov failed (URL, page, answer)
 
 Every error builds its message from the data it carries, so the message always names
@@ -18,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "FetchError",
+    "LoadStoppedError",
     "OntologyError",
     "QueryError",
     "RecordError",
     "StoreError",
+    "StoreLockedError",
     "TrialkgError",
     "UnknownTermError",
 ]
@@ -127,6 +132,47 @@ class QueryError(TrialkgError):
 
 class StoreError(TrialkgError):
     """The store cannot be opened, read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process writes to the store; its writer lock (:mod:`kg.store.lock`) names it.
+
+    >>> str(StoreLockedError("trialkg.db", "pid 7 on h ('trialkg build', since 2026-01-01)",
+    ...                      "trialkg.db.lock"))  # doctest: +NORMALIZE_WHITESPACE
+    "store trialkg.db is being written by pid 7 on h ('trialkg build', since 2026-01-01):
+    one writer at a time; try again when it has finished"
+    """
+
+    def __init__(self, store: str | Path, holder: str | None, lock: str | Path) -> None:
+        #: The store folder.
+        self.store = str(store)
+        #: Who holds the lock, as its lock file says (None when it says nothing readable).
+        self.holder = holder
+        #: The lock file.
+        self.lock = str(lock)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        holder = self.holder or f"another process (its lock: {self.lock})"
+        return (
+            f"store {self.store} is being written by {holder}: "
+            "one writer at a time; try again when it has finished"
+        )
+
+
+class LoadStoppedError(StoreError):
+    """A load that a failed store write (a full disk) stopped part way.
+
+    The trials loaded before it stay loaded; :attr:`report` counts them (a
+    :class:`kg.load.LoadReport`), so that the command line can summarise them before the error.
+    """
+
+    def __init__(self, problem: str, report: Any) -> None:
+        #: What failed, naming the store.
+        self.problem = problem
+        #: The report of the load up to the failure.
+        self.report = report
+        super().__init__(problem)
 
 
 class FetchError(TrialkgError):

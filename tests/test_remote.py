@@ -73,8 +73,10 @@ def test_an_endpoint_that_is_not_http_is_refused() -> None:
 
 
 def test_a_folder_opens_the_embedded_store(tmp_path: Path) -> None:
+    Store.open(tmp_path / "kg.db").close()  # open_store opens a store, never makes one
     store = open_store(tmp_path / "kg.db", read_only=False)
     assert isinstance(store, Store)
+    store.close()
 
 
 # -- credentials ------------------------------------------------------------------------------

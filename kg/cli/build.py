@@ -14,6 +14,7 @@ from typing import IO
 import click
 
 from kg.cli.options import BASE_OPTION, STORE_OPTION, files_read_counter, quiet
+from kg.errors import LoadStoppedError
 from kg.load import LoadReport, default_ontologies, default_records, load_into
 from kg.load import build as run_build
 from kg.model import Override
@@ -148,14 +149,20 @@ def load(
     Example: zcat records.txt.gz | trialkg load - --store trialkg.db
     """
     tick, done = files_read_counter()
-    report = load_into(
-        store_spec,
-        list(records),
-        base=base,
-        include_contacts=include_contacts,
-        overrides=_overrides(overrides_path),
-        progress=tick,
-    )
+    try:
+        report = load_into(
+            store_spec,
+            list(records),
+            base=base,
+            include_contacts=include_contacts,
+            overrides=_overrides(overrides_path),
+            progress=tick,
+        )
+    except LoadStoppedError as exc:  # a write failed part way: say what was loaded, then why
+        done()
+        if not quiet():
+            _summarise(exc.report, sys.stderr)
+        raise
     done()
     if not quiet():
         _summarise(report, sys.stderr)
@@ -178,9 +185,9 @@ def _summarise(load: LoadReport, out: IO[str]) -> None:
             f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"
             f" ({grounding.comment or 'no term matched'})\n"
         )
-    if len(load.ungrounded) > 50:
+    if load.ungrounded_count > 50:
         out.write(
-            f"  ... and {len(load.ungrounded) - 50} more: trialkg query ungrounded-mentions\n"
+            f"  ... and {load.ungrounded_count - 50} more: trialkg query ungrounded-mentions\n"
         )
     for error in load.rejected:
         out.write(f"  rejected: {error}\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO
@@ -18,7 +19,7 @@ import pyoxigraph as ox
 from kg.cli.options import BASE_OPTION, STORE_OPTION, open_for_command, quiet
 from kg.errors import QueryError
 from kg.formats import FORMATS
-from kg.queries import load_queries, run_named
+from kg.queries import NamedQuery, bind, load_queries, run_named
 from kg.rdf.vocab import PREFIXES
 from kg.store import QueryResult, StoreSpec
 
@@ -74,8 +75,9 @@ def query(
     queries = load_queries()
     if name not in queries:
         raise QueryError(f"unknown query {name!r}; known: {', '.join(queries)}")
-    store = open_for_command(store_spec, read_only=True)
     bound = _parse_params(params)
+    _check_params(queries[name], bound, base=base)
+    store = open_for_command(store_spec, read_only=True)
     result = run_named(store, queries[name], bound, base=base)
     if not isinstance(result, ox.QuerySolutions):
         raise QueryError(f"query {name!r} is not a SELECT query")
@@ -149,6 +151,23 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+def _check_params(named: NamedQuery, params: dict[str, str], *, base: str) -> None:
+    """Bind each parameter once, so that a value no RDF term can hold (an IRI with ``>`` or a
+    space) is a one-line error naming the parameter, not a traceback.
+
+    :raises QueryError: naming the parameter, the value and what is wrong with it.
+    """
+    known = {p.name: p for p in named.parameters}
+    for key, value in params.items():
+        if key in known:  # unknown ones are listed by run_named
+            try:
+                bind(known[key], value, base=base)
+            except ValueError as exc:
+                raise QueryError(
+                    f"--param {key}: {value!r} is not a valid {known[key].kind} ({exc})"
+                ) from None
+
+
 def _list_queries(out: IO[str]) -> None:
     """Each named query with its parameters, what it answers, and an example."""
     for named in load_queries().values():
@@ -183,17 +202,13 @@ def _list_queries(out: IO[str]) -> None:
 def sparql(query_or_file: str, fmt: str | None, store_spec: StoreSpec) -> None:
     """Run any SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query over the whole store.
 
-    QUERY_OR_FILE is the query text or a file holding it. The default graph is the union of
-    all named graphs. Example:
+    QUERY_OR_FILE is the query text, or a file holding it (read when a file of that name
+    exists, or the argument is one line ending in .rq). The default graph is the union of all
+    named graphs. Example:
 
         trialkg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
     """
-    path = Path(query_or_file)
-    text = (
-        path.read_text(encoding="utf-8")
-        if path.suffix == ".rq" or path.is_file()
-        else query_or_file
-    )
+    text = _query_text(query_or_file)
     store = open_for_command(store_spec, read_only=True)
     result: QueryResult = store.query(text, prefixes=PREFIXES)
     out = sys.stdout.buffer
@@ -213,3 +228,22 @@ def sparql(query_or_file: str, fmt: str | None, store_spec: StoreSpec) -> None:
             f"{', '.join(_RESULT_FORMATS)}"
         )
     result.serialize(out, result_format)
+
+
+def _query_text(argument: str) -> str:
+    """The query QUERY_OR_FILE names: the text of a file of that name, else the argument itself.
+
+    Query text is never taken for a file name it cannot be (too long for one, or holding a
+    line break or a NUL), and a lone word ending in ``.rq`` is a file that must exist.
+
+    :raises QueryError: when the file cannot be read, naming it.
+    """
+    path = Path(argument)
+    if os.path.isfile(argument):  # never raises: too long a name or a NUL is not a file
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"cannot read the query file {argument}: {exc}") from None
+    if argument.endswith(".rq") and not any(ch.isspace() or ch in "{}" for ch in argument):
+        raise QueryError(f"no query file {argument}: give the query text or an existing file")
+    return argument

@@ -186,11 +186,12 @@ def _fill(
     )
     load_vocabulary(store, base=base)
     index = TermIndex.from_store(store, base=base)
+    written_graphs: set[str] = set()  # in a store rebuilt in place, the graphs to keep
     if target.fresh:
         assert isinstance(store, Store)
         fill_records = partial(bulk_build_records, store, settings=settings)
     else:
-        fill_records = partial(load_records, store)
+        fill_records = partial(load_records, store, graphs=written_graphs)
     load = fill_records(
         records,
         index,
@@ -207,7 +208,7 @@ def _fill(
             f"{base}graph/vocab",
             *(release.graph for release in loaded),
             *(inferred_graph(r, base=base).value for r in loaded if r.name in classify),
-            *load.graphs,
+            *written_graphs,
         }
         report.dropped = dropped + _drop_stale(store, written, (f"{base}graph/",))
     report.releases = read_releases(store, base=base)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kg.errors import RecordError
+from kg.errors import RecordError, StoreError
 from kg.grounding.grounder import Grounder
 from kg.load.inputs import RecordFile, SliceOffsets
 from kg.load.report import LoadReport
@@ -40,13 +40,17 @@ class PieceResult:
     #: Lines in the piece and studies read from them, to rebase the next piece's errors.
     lines: int = 0
     studies: int = 0
+    #: The store write that failed (a full disk), ending the piece there; the load stops.
+    stopped: StoreError | None = None
 
 
 def load_piece(piece: RecordFile, grounder: Grounder, write: WriteTrial) -> PieceResult:
     """Read, ground and write every record of one file or slice of lines.
 
     A record a reader rejects is listed and skipped; a reader that fails outright (its own
-    error, or a ``ValueError``/``UnicodeError`` from a bug) costs the rest of this piece only.
+    error, or a ``ValueError``/``UnicodeError``/``RecursionError`` from a bug) costs the rest
+    of this piece only. A write that fails ends the piece, counted up to there, with the
+    error in :attr:`PieceResult.stopped`: the caller stops the load.
     """
     result = PieceResult(RecordFile(piece.name, b"", piece.sliced, piece.first))
     report = result.report
@@ -67,7 +71,9 @@ def load_piece(piece: RecordFile, grounder: Grounder, write: WriteTrial) -> Piec
     except RecordError as exc:
         report.records_read += 1
         report.rejected.append(exc.with_traceback(None))  # frames would pin the store
-    except (ValueError, UnicodeError) as exc:  # a reader bug must not stop the load
+    except StoreError as exc:
+        result.stopped = exc.with_traceback(None)
+    except (ValueError, UnicodeError, RecursionError) as exc:  # a reader bug must not stop the load
         report.records_read += 1
         problem = f"unreadable record ({type(exc).__name__}: {exc})"
         report.rejected.append(RecordError(piece.name, None, None, problem))

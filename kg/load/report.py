@@ -7,12 +7,20 @@ from dataclasses import dataclass, field
 from kg.errors import RecordError
 from kg.model import Grounding, MentionKind
 
-__all__ = ["LoadReport"]
+__all__ = ["KEPT_UNGROUNDED", "LoadReport"]
+
+#: Ungrounded mentions a report keeps as examples; all of them are counted (``grounded``), and
+#: ``trialkg query ungrounded-mentions`` lists them from the store. A report stays small
+#: however many trials a load reads.
+KEPT_UNGROUNDED = 1000
 
 
 @dataclass
 class LoadReport:
-    """What a load did: counts, and every rejected record with its reason."""
+    """What a load did: counts, and every rejected record with its reason.
+
+    Its size does not grow with the trials loaded, only with the records rejected.
+    """
 
     files: int = 0
     records_read: int = 0
@@ -24,10 +32,8 @@ class LoadReport:
     grounded: dict[MentionKind, list[int]] = field(
         default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
     )
-    #: (trial key, grounding) for each mention left ungrounded.
+    #: (trial key, grounding) for the first :data:`KEPT_UNGROUNDED` mentions left ungrounded.
     ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
-    #: IRIs of the named graphs written.
-    graphs: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -39,10 +45,16 @@ class LoadReport:
             tally[0] += 1
         else:
             tally[1] += 1
-            self.ungrounded.append((key, grounding))
+            if len(self.ungrounded) < KEPT_UNGROUNDED:
+                self.ungrounded.append((key, grounding))
+
+    @property
+    def ungrounded_count(self) -> int:
+        """Every mention left ungrounded, of every kind (:attr:`ungrounded` keeps the first)."""
+        return sum(ungrounded for _, ungrounded in self.grounded.values())
 
     def add_counts(self, other: LoadReport) -> None:
-        """Add another report's records, trials, quads, mentions and graphs to this one.
+        """Add another report's records, trials, quads and mentions to this one.
 
         Its files and rejected records are not added: :func:`kg.load.loop.add_piece` counts
         the files and names each reject as the whole file would.
@@ -53,5 +65,4 @@ class LoadReport:
         for kind, (grounded, ungrounded) in other.grounded.items():
             self.grounded[kind][0] += grounded
             self.grounded[kind][1] += ungrounded
-        self.ungrounded.extend(other.ungrounded)
-        self.graphs |= other.graphs
+        self.ungrounded.extend(other.ungrounded[: KEPT_UNGROUNDED - len(self.ungrounded)])

@@ -8,6 +8,7 @@ every good record before and after it is loaded. The record loop itself is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from kg.errors import RecordError, StoreError
+from kg.errors import LoadStoppedError, RecordError, StoreError, TrialkgError
 from kg.grounding.grounder import Grounder
 from kg.ids import DEFAULT_BASE_IRI
 from kg.load.inputs import SliceOffsets, iter_record_files
@@ -28,6 +29,8 @@ from kg.rdf.mapping import contact_quads, graphs_of, trial_to_quads
 from kg.store import QuadStore, StoreSpec, open_store
 
 __all__ = ["Progress", "load_into", "load_records"]
+
+logger = logging.getLogger(__name__)
 
 #: Called with each file name as it is read (for progress bars).
 Progress = Callable[[str], None]
@@ -45,17 +48,24 @@ def load_records(
     stdin: BinaryIO | None = None,
     loaded_at: datetime | None = None,
     slice_lines: int = 1000,
+    graphs: set[str] | None = None,
 ) -> LoadReport:
     """Read, ground, map and store every record in ``inputs``; one transaction per trial.
 
     A record that cannot be read is logged as a warning, listed in the report, and skipped.
-    JSON Lines files are read ``slice_lines`` lines at a time, so memory does not grow with them.
+    JSON Lines files are read ``slice_lines`` lines at a time, and nothing is kept per trial
+    loaded, so memory does not grow with the records (see :attr:`Store.flush_every
+    <kg.store.Store.flush_every>` for the store's side).
 
     :param include_contacts: also store contact persons, in each trial's private graph.
     :param overrides: curator decisions (:func:`kg.grounding.overrides.read_overrides`); they win.
     :param progress: called with each file name as it is read (for progress bars).
     :param stdin: where ``-`` reads from (default: the process's standard input).
     :param loaded_at: the load time written as ``prov:generatedAtTime`` (default: now).
+    :param graphs: a set the IRIs of the graphs written are added to (a rebuild in place drops
+        the graphs not in it); not kept otherwise.
+    :raises LoadStoppedError: when a write fails (a full disk): the load stops there, the
+        trials written before stay, and the error carries the report up to there.
     """
     report = LoadReport()
     grounder = Grounder(index, overrides=overrides)
@@ -64,12 +74,14 @@ def load_records(
 
     def write(trial: Trial, grounded: GroundedTrial) -> int:
         quads = trial_to_quads(grounded, base=base, loaded_at=loaded_at, ontology_versions=versions)
-        graphs = graphs_of(trial, base=base)
-        written = store.replace_graph(graphs.public, quads)
-        report.graphs.add(graphs.public.value)
+        named = graphs_of(trial, base=base)
+        written = store.replace_graph(named.public, quads)
+        if graphs is not None:
+            graphs.add(named.public.value)
         if include_contacts and trial.contacts:
-            store.replace_graph(graphs.private, contact_quads(trial, base=base))
-            report.graphs.add(graphs.private.value)
+            store.replace_graph(named.private, contact_quads(trial, base=base))
+            if graphs is not None:
+                graphs.add(named.private.value)
         return written
 
     offsets = SliceOffsets()
@@ -79,7 +91,14 @@ def load_records(
             continue
         if item.first and progress:
             progress(item.name)
-        add_piece(report, load_piece(item, grounder, write), offsets)
+        result = load_piece(item, grounder, write)
+        add_piece(report, result, offsets)
+        if result.stopped is not None:
+            problem = (
+                f"the load stopped: {result.stopped}; "
+                f"the {report.trials_loaded} trials loaded before it are kept"
+            )
+            raise LoadStoppedError(problem, report) from result.stopped
     return report
 
 
@@ -95,9 +114,13 @@ def load_into(
     """Add records to an existing store, grounding them with the ontologies it holds.
 
     The store (a folder or a SPARQL store, see :func:`kg.store.open_store`) is opened for
-    writing, loaded (one transaction per trial) and closed on return.
+    writing, which for a folder takes its writer lock, loaded (one transaction per trial) and
+    closed on return. A store that does not exist is never made.
 
     :raises StoreError: when the store holds no ontologies (build it first) or cannot be opened.
+    :raises StoreLockedError: when another process writes to the folder (a build, a load).
+    :raises LoadStoppedError: when a write fails part way (a full disk), with the report of
+        what was loaded before.
     """
     store = open_store(store_spec, read_only=False)
     try:
@@ -106,7 +129,7 @@ def load_into(
             raise StoreError(f"{store_spec} holds no ontologies: run 'trialkg build' first")
         if not store.has_graph(ox.NamedNode(f"{base}graph/vocab")):
             load_vocabulary(store, base=base)
-        return load_records(
+        report = load_records(
             store,
             records,
             index,
@@ -115,5 +138,19 @@ def load_into(
             overrides=overrides,
             progress=progress,
         )
-    finally:
+    except BaseException:
+        _close_after_failure(store)
+        raise
+    try:
         store.close()
+    except StoreError as exc:
+        raise LoadStoppedError(f"{exc}, after every record was read", report) from exc
+    return report
+
+
+def _close_after_failure(store: QuadStore) -> None:
+    """Close a store after a failure, which a second failure (the same full disk) must not hide."""
+    try:
+        store.close()
+    except (TrialkgError, OSError) as exc:
+        logger.warning("could not close the store after the failure: %s", exc)

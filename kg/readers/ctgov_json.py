@@ -70,49 +70,86 @@ def _text(value: object) -> str | None:
     return cleaned or None
 
 
-def _texts(value: object) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t for t in (_text(v) for v in _list(value)) if t))
-
-
 def _code(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _get(data: Mapping[str, Any], *path: str) -> Any:
-    node: Any = data
-    for key in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
+def _shown(value: object) -> str:
+    """A JSON value as an error message shows it: short strings quoted, containers named.
 
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _maps(value: object) -> list[Mapping[str, Any]]:
-    return [item for item in _list(value) if isinstance(item, Mapping)]
+    >>> _shown("PHASE2"), _shown({"a": 1}), _shown(True), _shown(3)
+    ("'PHASE2'", 'an object', 'true', '3')
+    """
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:59] + "…")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
 
 
 class _Study:
-    """One study's modules, with the file and record names every error needs."""
+    """One study's modules, with the file and record names every error needs.
+
+    Every object and list is read through :meth:`mapping`, :meth:`array`, :meth:`mappings` and
+    :meth:`texts`: absent (or null) is empty, and a value of another JSON type (a string where
+    the schema has a list, as in ``"phases": "PHASE2"``) rejects the study, naming the field,
+    rather than being dropped unseen.
+    """
 
     def __init__(self, protocol: Mapping[str, Any], *, path: str, record: str) -> None:
         self.protocol = protocol
         self.path = path
         self.record = record
 
-    def module(self, name: str) -> Mapping[str, Any]:
-        found = self.protocol.get(name)
-        return found if isinstance(found, Mapping) else {}
-
     def error(self, field: str, message: str) -> RecordError:
         return RecordError(self.path, self.record, field, message)
 
+    def mapping(self, parent: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
+        """``parent[key]``, an object; empty when absent. ``field`` names it in errors."""
+        value = parent.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.error(field, f"expected an object; found {_shown(value)}")
+        return value
+
+    def module(self, name: str) -> Mapping[str, Any]:
+        return self.mapping(self.protocol, name, name)
+
+    def array(self, parent: Mapping[str, Any], key: str, field: str) -> list[Any]:
+        """``parent[key]``, a list; empty when absent. ``field`` names it in errors."""
+        value = parent.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(field, f"expected a list; found {_shown(value)}")
+        return value
+
+    def mappings(self, parent: Mapping[str, Any], key: str, field: str) -> list[Mapping[str, Any]]:
+        """``parent[key]``, a list of objects (nulls left out)."""
+        found = []
+        for i, item in enumerate(self.array(parent, key, field)):
+            if item is not None and not isinstance(item, Mapping):
+                raise self.error(f"{field}[{i}]", f"expected an object; found {_shown(item)}")
+            if item is not None:
+                found.append(item)
+        return found
+
+    def texts(self, parent: Mapping[str, Any], key: str, field: str) -> tuple[str, ...]:
+        """``parent[key]``, a list of texts, cleaned, each once (nulls and blanks left out)."""
+        items = self.array(parent, key, field)
+        for i, item in enumerate(items):
+            if item is not None and not isinstance(item, str):
+                raise self.error(f"{field}[{i}]", f"expected text; found {_shown(item)}")
+        return tuple(dict.fromkeys(t for t in (_text(item) for item in items) if t))
+
     def date(self, field: str) -> DatedValue | None:
-        struct = self.module("statusModule").get(field)
-        if not isinstance(struct, Mapping) or not struct.get("date"):
+        struct = self.mapping(self.module("statusModule"), field, f"statusModule.{field}")
+        if not struct.get("date"):
             return None
         value = str(struct["date"])
         if not _DATE.match(value):
@@ -122,8 +159,10 @@ class _Study:
         return DatedValue(value, estimated=_ESTIMATED.get(str(struct.get("type"))))
 
     def enrollment(self) -> Enrollment | None:
-        info = self.module("designModule").get("enrollmentInfo")
-        if not isinstance(info, Mapping) or info.get("count") is None:
+        info = self.mapping(
+            self.module("designModule"), "enrollmentInfo", "designModule.enrollmentInfo"
+        )
+        if info.get("count") is None:
             return None
         count = info["count"]
         if isinstance(count, bool) or not isinstance(count, int | str):
@@ -141,7 +180,7 @@ class _Study:
 
     def phases(self) -> tuple[Phase, ...]:
         phases = []
-        for code in _list(self.module("designModule").get("phases")):
+        for code in self.array(self.module("designModule"), "phases", "designModule.phases"):
             try:
                 phases.append(Phase(code))
             except ValueError:
@@ -156,10 +195,11 @@ class _Study:
     def identifiers(self) -> tuple[Identifier, ...]:
         ident = self.module("identificationModule")
         found = []
-        org = _get(ident, "orgStudyIdInfo", "id")
+        org = self.mapping(ident, "orgStudyIdInfo", "identificationModule.orgStudyIdInfo").get("id")
         if isinstance(org, str) and org.strip():
             found.append(Identifier(org.strip(), "org study id"))
-        for secondary in _maps(ident.get("secondaryIdInfos")):
+        field = "identificationModule.secondaryIdInfos"
+        for secondary in self.mappings(ident, "secondaryIdInfos", field):
             if secondary.get("id"):
                 scheme = secondary.get("type") or secondary.get("domain")
                 found.append(
@@ -168,19 +208,22 @@ class _Study:
         return tuple(found)
 
     def sponsors(self) -> tuple[Sponsor, ...]:
-        module = self.module("sponsorCollaboratorsModule")
+        name = "sponsorCollaboratorsModule"
+        module = self.module(name)
         found = []
-        lead = module.get("leadSponsor")
+        lead = self.mapping(module, "leadSponsor", f"{name}.leadSponsor")
         for role, org in [("lead", lead)] + [
-            ("collaborator", c) for c in _list(module.get("collaborators"))
+            ("collaborator", c)
+            for c in self.mappings(module, "collaborators", f"{name}.collaborators")
         ]:
-            if isinstance(org, Mapping) and _text(org.get("name")):
+            if _text(org.get("name")):
                 found.append(Sponsor(str(_text(org["name"])), role, _code(org.get("class"))))
         return tuple(found)
 
     def locations(self) -> tuple[Location, ...]:
         found = []
-        for place in _maps(self.module("contactsLocationsModule").get("locations")):
+        module = self.module("contactsLocationsModule")
+        for place in self.mappings(module, "locations", "contactsLocationsModule.locations"):
             city, country = _text(place.get("city")), _text(place.get("country"))
             name = _text(place.get("facility")) or ", ".join(filter(None, [city, country]))
             if name:
@@ -188,14 +231,12 @@ class _Study:
         return tuple(found)
 
     def design(self) -> Design | None:
-        module = self.module("designModule")
-        info = module.get("designInfo")
-        if not isinstance(info, Mapping):
-            return None
+        info = self.mapping(self.module("designModule"), "designInfo", "designModule.designInfo")
+        masking = self.mapping(info, "maskingInfo", "designModule.designInfo.maskingInfo")
         design = Design(
             allocation=_code(info.get("allocation")),
             intervention_model=_code(info.get("interventionModel")),
-            masking=_code(_get(info, "maskingInfo", "masking")),
+            masking=_code(masking.get("masking")),
             primary_purpose=_code(info.get("primaryPurpose")),
         )
         return design if design != Design() else None
@@ -220,8 +261,9 @@ class _Study:
 
     def interventions(self) -> tuple[Intervention, ...]:
         found = []
+        field = "armsInterventionsModule.interventions"
         module = self.module("armsInterventionsModule")
-        for item in _maps(module.get("interventions")):
+        for item in self.mappings(module, "interventions", field):
             name = _text(item.get("name"))
             if name:
                 found.append(
@@ -229,30 +271,33 @@ class _Study:
                         name=name,
                         type=_code(item.get("type")),
                         description=_text(item.get("description")),
-                        other_names=_texts(item.get("otherNames")),
-                        arm_labels=_texts(item.get("armGroupLabels")),
+                        other_names=self.texts(item, "otherNames", f"{field}.otherNames"),
+                        arm_labels=self.texts(item, "armGroupLabels", f"{field}.armGroupLabels"),
                     )
                 )
         return tuple(found)
 
     def arms(self) -> tuple[Arm, ...]:
         found = []
-        for item in _maps(self.module("armsInterventionsModule").get("armGroups")):
+        field = "armsInterventionsModule.armGroups"
+        for item in self.mappings(self.module("armsInterventionsModule"), "armGroups", field):
             label = _text(item.get("label"))
             if label:
+                names = self.texts(item, "interventionNames", f"{field}.interventionNames")
                 found.append(
                     Arm(
                         label=label,
                         type=_code(item.get("type")),
                         description=_text(item.get("description")),
-                        intervention_names=_texts(item.get("interventionNames")),
+                        intervention_names=names,
                     )
                 )
         return tuple(found)
 
     def references(self) -> tuple[Reference, ...]:
         found = []
-        for item in _maps(self.module("referencesModule").get("references")):
+        module = self.module("referencesModule")
+        for item in self.mappings(module, "references", "referencesModule.references"):
             pmid = str(item["pmid"]).strip() if item.get("pmid") is not None else None
             if pmid and not pmid.isdigit():
                 raise self.error(
@@ -263,15 +308,17 @@ class _Study:
                 found.append(Reference(pmid, _code(item.get("type")), citation))
         return tuple(found)
 
-
-def _mesh(study: Mapping[str, Any]) -> tuple[Code, ...]:
-    meshes = _get(study, "derivedSection", "conditionBrowseModule", "meshes")
-    found = []
-    for mesh in _maps(meshes):
-        term, mesh_id = _text(mesh.get("term")), _code(mesh.get("id"))
-        if term:
-            found.append(Code(term, f"MESH:{mesh_id}" if mesh_id else None))
-    return tuple(dict.fromkeys(found))
+    def mesh(self, study: Mapping[str, Any]) -> tuple[Code, ...]:
+        """The condition MeSH terms of the study's ``derivedSection`` (outside the protocol)."""
+        derived = self.mapping(study, "derivedSection", "derivedSection")
+        field = "derivedSection.conditionBrowseModule"
+        browse = self.mapping(derived, "conditionBrowseModule", field)
+        found = []
+        for mesh in self.mappings(browse, "meshes", f"{field}.meshes"):
+            term, mesh_id = _text(mesh.get("term")), _code(mesh.get("id"))
+            if term:
+                found.append(Code(term, f"MESH:{mesh_id}" if mesh_id else None))
+        return tuple(dict.fromkeys(found))
 
 
 def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Trial:
@@ -287,14 +334,15 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
             "protocolSection",
             "expected a ClinicalTrials.gov API v2 study with a protocolSection",
         )
-    nct = _get(protocol, "identificationModule", "nctId")
-    record = nct if isinstance(nct, str) else f"#{index + 1}"
-    s = _Study(protocol, path=path, record=record)
+    s = _Study(protocol, path=path, record=f"#{index + 1}")
+    ident = s.module("identificationModule")
+    nct = ident.get("nctId")
+    if isinstance(nct, str):
+        s.record = nct
     if not isinstance(nct, str) or not NCT.match(nct):
         raise s.error(
             "identificationModule.nctId", f"expected NCT followed by 8 digits; found {nct!r}"
         )
-    ident = s.module("identificationModule")
     status = s.module("statusModule")
     brief, official = _text(ident.get("briefTitle")), _text(ident.get("officialTitle"))
     title = brief or official
@@ -303,7 +351,9 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
     overall = status.get("overallStatus")
     products, others = split_interventions(s.interventions())
     design = s.module("designModule")
+    phases = s.array(design, "phases", "designModule.phases")
     conditions = s.module("conditionsModule")
+    description = s.module("descriptionModule")
     return Trial(
         source=SourceRecord(
             SOURCE,
@@ -317,10 +367,10 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
         official_title=official if official != title else None,
         acronym=_text(ident.get("acronym")),
         nct_id=nct,
-        summary=_text(_get(protocol, "descriptionModule", "briefSummary")),
-        description=_text(_get(protocol, "descriptionModule", "detailedDescription")),
+        summary=_text(description.get("briefSummary")),
+        description=_text(description.get("detailedDescription")),
         phases=s.phases(),
-        phase_text=", ".join(str(p) for p in _list(design.get("phases"))) or None,
+        phase_text=", ".join(str(p) for p in phases) or None,
         study_type=_code(design.get("studyType")),
         design=s.design(),
         start=s.date("startDateStruct"),
@@ -330,9 +380,12 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
         why_stopped=_text(status.get("whyStopped")),
         last_known_status=recruitment_status(_code(status.get("lastKnownStatus"))),
         enrollment=s.enrollment(),
-        conditions=tuple(Condition(label=text) for text in _texts(conditions.get("conditions"))),
-        condition_mesh=_mesh(study),
-        keywords=_texts(conditions.get("keywords")),
+        conditions=tuple(
+            Condition(label=text)
+            for text in s.texts(conditions, "conditions", "conditionsModule.conditions")
+        ),
+        condition_mesh=s.mesh(study),
+        keywords=s.texts(conditions, "keywords", "conditionsModule.keywords"),
         cell_products=products,
         interventions=others,
         arms=s.arms(),
@@ -346,7 +399,8 @@ def study_to_trial(study: Mapping[str, Any], *, path: str, index: int = 0) -> Tr
 
 def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
     """Every study in v2 JSON bytes: a study, an array, a ``{"studies": [...]}`` page, or JSON
-    Lines. Unreadable studies come out as errors in the stream."""
+    Lines. Unreadable studies come out as errors in the stream, and so does JSON nested too
+    deeply for the parser (a file, or one line of JSON Lines): its record only is lost."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -355,6 +409,30 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
     studies: list[Any]
     try:
         document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        # JSON Lines ends lines with "\n" (or "\r\n") only: str.splitlines would also cut at
+        # U+2028 and other separators, which JSON strings may hold as they are.
+        lines = [line for line in text.split("\n") if line.strip()]
+        if len(lines) >= 2:
+            studies = []
+            for item in _read_lines(text, name):
+                if isinstance(item, RecordError):
+                    yield item
+                else:
+                    studies.append(item)
+        elif isinstance(exc, RecursionError):
+            yield _too_deep(name, text, None)
+            return
+        else:  # not JSON Lines either
+            yield RecordError(
+                name,
+                None,
+                None,
+                f"expected ClinicalTrials.gov JSON; {exc.msg} at line {exc.lineno}",
+                line=exc.lineno,
+            )
+            return
+    else:
         classic = CLASSIC_ROOTS.intersection(document) if isinstance(document, Mapping) else ()
         if classic or (isinstance(document, Mapping) and "ProtocolSection" in document):
             root = next(iter(classic), "ProtocolSection")
@@ -366,29 +444,6 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
             studies = document
         else:
             studies = [document]
-    except json.JSONDecodeError as exc:
-        # JSON Lines ends lines with "\n" (or "\r\n") only: str.splitlines would also cut at
-        # U+2028 and other separators, which JSON strings may hold as they are.
-        lines = [line for line in text.split("\n") if line.strip()]
-        if len(lines) < 2:  # not JSON Lines either
-            yield RecordError(
-                name,
-                None,
-                None,
-                f"expected ClinicalTrials.gov JSON; {exc.msg} at line {exc.lineno}",
-                line=exc.lineno,
-            )
-            return
-        studies = []
-        for number, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                studies.append(json.loads(line))
-            except json.JSONDecodeError as bad:
-                yield RecordError(
-                    name, f"line {number}", None, f"JSON Lines: {bad.msg}", line=number
-                )
     for i, study in enumerate(studies):
         if not isinstance(study, Mapping):
             yield RecordError(name, f"#{i + 1}", None, "expected a study object")
@@ -397,7 +452,81 @@ def read_studies(data: bytes, name: str) -> Iterator[Trial | RecordError]:
             yield study_to_trial(study, path=name, index=i)
         except RecordError as exc:
             yield exc
+        except RecursionError:  # nested deeper than the hash of the study can go
+            yield RecordError(name, f"#{i + 1}", None, "JSON nested too deeply to read")
         except (TypeError, ValueError, AttributeError) as exc:  # a shape no field check caught
             yield RecordError(
                 name, f"#{i + 1}", None, f"unexpected structure ({type(exc).__name__}: {exc})"
             )
+
+
+def _read_lines(text: str, name: str) -> Iterator[Any]:
+    """Each JSON Line's value, or the error of a line that is not JSON (or is nested too deeply)."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as bad:
+            yield RecordError(name, f"line {number}", None, f"JSON Lines: {bad.msg}", line=number)
+        except RecursionError:
+            yield _too_deep(name, line, f"line {number}", line=number)
+
+
+# A JSON string (escapes included) or a structural character: enough to follow the nesting.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}:,]')
+# Levels of nesting past which the field is named: a ClinicalTrials.gov study nests about six.
+_NAMED_DEPTH = 32
+
+
+def _too_deep(name: str, text: str, record: str | None, *, line: int | None = None) -> RecordError:
+    """The error for JSON nested deeper than the parser goes, naming the field where it does."""
+    depth, field = _nesting(text)
+    problem = (
+        f"JSON nested {depth:,} levels deep, too deep to read "
+        "(a ClinicalTrials.gov study nests about six)"
+    )
+    return RecordError(name, record, field, problem, line=line)
+
+
+def _nesting(text: str) -> tuple[int, str | None]:
+    """How deep JSON text nests, and the keys (dotted) under which it first passes
+    ``_NAMED_DEPTH`` levels, read without a parser (which is what fails on such text).
+
+    >>> _nesting('{"protocolSection": {"descriptionModule": {"briefSummary": [[[1]]]}}}')
+    (6, None)
+    """
+    keys: list[str | None] = []
+    last = pending = field = None
+    deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            last = token
+        elif token == ":":
+            pending = last
+        elif token in "[{":
+            keys.append(pending)
+            pending = None
+            deepest = max(deepest, len(keys))
+            if len(keys) == _NAMED_DEPTH + 1:
+                field = _dotted(keys)
+        else:
+            if token in "]}" and keys:
+                keys.pop()
+            pending = None
+    return deepest, field
+
+
+def _dotted(keys: list[str | None]) -> str | None:
+    """The first keys of a path as a field name: ``protocolSection.descriptionModule...``."""
+    named = []
+    for key in keys:
+        if key is not None:
+            try:
+                named.append(str(json.loads(key)))
+            except ValueError:
+                named.append(key)
+    if not named:
+        return None
+    return ".".join(named[:4]) + (".…" if len(named) > 4 else "")
