@@ -574,20 +574,40 @@ class Grounder:
         if contained is None:
             return grounding
         curie, words = contained
-        term = self.index[curie]
+        return self._relinked(
+            grounding,
+            curie,
+            Method.CONTAINED_LABEL,
+            words,
+            f"the name says no cell type; the record's title names '{words}'",
+            confidence=round(Method.CONTAINED_LABEL.confidence - 0.1, 4),
+        )
+
+    def _relinked(
+        self,
+        grounding: Grounding,
+        curie: str,
+        method: Method,
+        matched: str | None,
+        comment: str,
+        *,
+        confidence: float | None = None,
+    ) -> Grounding:
+        """``grounding`` linked to ``curie`` by ``method`` instead (the record's context found
+        what the mention's words did not)."""
         release = self.index.release_of(curie)
         return replace(
             grounding,
             object_id=curie,
-            object_label=term.label,
-            method=Method.CONTAINED_LABEL,
-            mapping_justification=Method.CONTAINED_LABEL.justification,
-            matched_text=words,
-            confidence=round(Method.CONTAINED_LABEL.confidence - 0.1, 4),
-            predicate_id=Method.CONTAINED_LABEL.sssom_predicate,
+            object_label=self.index[curie].label,
+            method=method,
+            mapping_justification=method.justification,
+            matched_text=matched,
+            confidence=method.confidence if confidence is None else confidence,
+            predicate_id=method.sssom_predicate,
             object_source=release.iri if release else None,
             object_source_version=release.version if release else None,
-            comment=f"the name says no cell type; the record's title names '{words}'",
+            comment=comment,
         )
 
     def _mesh_terms(self, code: Code) -> frozenset[str]:
@@ -676,22 +696,10 @@ class Grounder:
         return any(not related.isdisjoint(reached[code]) for code in mesh)
 
     def _through_mesh(self, grounding: Grounding, curie: str, code: Code | None) -> Grounding:
-        term = self.index[curie]
-        release = self.index.release_of(curie)
         how = _describe(code) if code else "of the study"
-        return replace(
-            grounding,
-            object_id=curie,
-            object_label=term.label,
-            method=Method.MESH_XREF,
-            mapping_justification=Method.MESH_XREF.justification,
-            matched_text=(code.curie or code.label) if code else None,
-            confidence=Method.MESH_XREF.confidence,
-            predicate_id=Method.MESH_XREF.sssom_predicate,
-            object_source=release.iri if release else None,
-            object_source_version=release.version if release else None,
-            comment=f"through ClinicalTrials.gov's MeSH coding {how}",
-        )
+        matched = (code.curie or code.label) if code else None
+        comment = f"through ClinicalTrials.gov's MeSH coding {how}"
+        return self._relinked(grounding, curie, Method.MESH_XREF, matched, comment)
 
 
 #: Links the study's MeSH coding may replace by a descriptor named as the mention is.
