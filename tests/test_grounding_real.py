@@ -146,6 +146,13 @@ def test_variants_and_qualifiers_are_plain_rewrites() -> None:
         ("Graft vs Host Disease", "DOID:0081267", Method.NORMALISED_LABEL),
         ("Cardiovascular Diseases", "DOID:1287", Method.NORMALISED_LABEL),  # "... system disease"
         ("Nicotine Addiction", "DOID:0050742", Method.NORMALISED_LABEL),  # DOID: dependence
+        ("Tobacco Dependence", "DOID:0050742", Method.NORMALISED_LABEL),
+        ("Cannabis Use Disorder", "DOID:9505", Method.NORMALISED_LABEL),  # DOID: "... abuse"
+        ("Communicable Diseases", "DOID:0050117", Method.NORMALISED_LABEL),  # "infectious"
+        ("Bacterial Infections", "DOID:104", Method.NORMALISED_LABEL),  # "... infectious disease"
+        ("Spondyloarthritis", "DOID:1123", Method.NORMALISED_LABEL),  # DOID: spondyloarthropathy
+        ("Thyroid Gland Neoplasms", "DOID:1781", Method.NORMALISED_LABEL),  # DOID: thyroid cancer
+        ("Adrenal Insufficiency", "DOID:10493", Method.CURATED_NAME),  # cortical hypofunction
     ],
 )
 def test_more_ways_sponsors_write_a_disease(
@@ -163,6 +170,12 @@ def test_more_ways_sponsors_write_a_disease(
         ("Pulmonary Arterial Hypertension", "DOID:6432", Method.WORDS_DROPPED),
         ("Lumbar Disc Herniation", "DOID:90", Method.CURATED_BROADER),  # no DOID term for it
         ("Herniated Disk, Cervical", "DOID:90", Method.CURATED_BROADER),
+        ("Surgical Site Infection", "DOID:0050117", Method.WORDS_DROPPED),
+        ("Neoplasm Metastasis", "DOID:162", Method.CURATED_BROADER),
+        # a head noun that only says something is wrong with a body part: its disease
+        ("Postoperative Pulmonary Complications", "DOID:850", Method.WORDS_DROPPED),
+        ("Hepatic Impairment", "DOID:409", Method.WORDS_DROPPED),
+        ("Aortic Ectasia", "DOID:520", Method.WORDS_DROPPED),
     ],
 )
 def test_a_disease_the_ontology_lacks_links_broader_and_says_so(
@@ -175,7 +188,13 @@ def test_a_disease_the_ontology_lacks_links_broader_and_says_so(
 
 
 @pytest.mark.parametrize(
-    "mention", ["Genetic Predisposition to Cancer", "Pain After Osteoarthritis Surgery"]
+    "mention",
+    [
+        "Genetic Predisposition to Cancer",
+        "Pain After Osteoarthritis Surgery",
+        "Cardiac Surgery Complications",  # a procedure's complication, not the heart's disease
+        "Degenerative Disorder",  # "degenerative disease" is a synonym, and names no body part
+    ],
 )
 def test_words_that_relate_a_disease_to_something_else_are_not_dropped(
     grounder: Grounder, mention: str

@@ -48,7 +48,9 @@ TABLE = [
     # near misses and unknowns stay ungrounded
     # one letter off a word the ontology uses, and only one such word: put right
     (C, "primary ovarian insuficiency", None, "DOID:5426", "spelling_corrected"),
-    (C, "ovarian insufficiency", None, None, "none"),
+    # a head noun that only says something is wrong with a body part: that part's disease
+    (C, "ovarian insufficiency", None, "DOID:1100", "words_dropped"),
+    (C, "ovarian lesion of unknown kind", None, None, "none"),
     (C, "quantum entanglement syndrome", None, None, "none"),
     # an abbreviation two diseases share: ambiguous, never settled by chance
     (C, "ALD", None, None, "ambiguous"),

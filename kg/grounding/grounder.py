@@ -334,12 +334,18 @@ def _condition_fallbacks(
             curie, relation, name = missing
             method = Method.CURATED_NAME if relation == "exact" else Method.CURATED_BROADER
             return made(curie, method, name, f"no term for '{name}' (ontologies/missing-terms.tsv)")
-    for text in variants(rest or label)[:2]:
+    forms = variants(rest or label)
+    for text in forms:
         candidates, left = matcher.head_terms(text)
         live = _prefer_live(matcher.index, candidates)
         if len(live) == 1:
             words = ", ".join([*dropped, *left])
             return made(live[0], Method.WORDS_DROPPED, text, f"broader: dropped {words}")
+    for text in forms:
+        candidates, name = matcher.site_terms(text)
+        live = _prefer_live(matcher.index, candidates)
+        if len(live) == 1:
+            return made(live[0], Method.WORDS_DROPPED, name, f"broader: the body part's disease, '{name}'")
     return _unmatched(kind, label, Method.NONE, None)
 
 

@@ -190,11 +190,27 @@ def _use_disorder(text: str) -> str | None:
     return new if new != text else None
 
 
+def _use_as_abuse(text: str) -> str | None:
+    """ "Opioid-use Disorder" is DOID's "opioid abuse": DOID names a drug's use disorder by
+    the older word (DSM-5 merged abuse and dependence into use disorder)."""
+    new = _USE_DISORDER.sub(r"\1 abuse", text)
+    return new if new != text else None
+
+
 # Words sponsors use for what DOID names otherwise: "Graft vs Host Disease", "Nicotine
 # Addiction" (DOID: dependence), "Cardiovascular Diseases" (DOID: "... system disease").
 _SAME_WORDS = [
     (re.compile(r"\bvs\.?(?=\s)", re.I), "versus"),
     (re.compile(r"\baddiction\b", re.I), "dependence"),
+    (re.compile(r"\btobacco (?=dependence\b)", re.I), "nicotine "),
+    (re.compile(r"\bcommunicable\b", re.I), "infectious"),
+    (re.compile(r"\bhypofunction\b", re.I), "insufficiency"),
+    (re.compile(r"\bspondyl(?:o)?arthritis\b", re.I), "spondyloarthropathy"),
+    (re.compile(r"\bimmun(?:e|ologic|ological)\s+deficiency\b", re.I), "immunodeficiency"),
+    # "Adrenal Gland Hypofunction", "Thyroid Gland Neoplasms": DOID names the organ alone.
+    (re.compile(r"\b(adrenal|thyroid|parathyroid|pituitary|pineal)\s+gland\b", re.I), r"\1"),
+    # "Bacterial Infections": DOID names the kind "<agent> infectious disease".
+    (re.compile(r"\binfections?$", re.I), "infectious disease"),
     (
         re.compile(
             r"^(cardiovascular|nervous|immune|digestive|respiratory|musculoskeletal"
@@ -260,6 +276,7 @@ def variants(text: str) -> list[str]:
     add(_population)
     add(lambda t: next(iter(disease_nouns(t)), None))
     add(_use_disorder)
+    add(_use_as_abuse)
     add(_with_mellitus)
     add(_without_kind_word)
     add(_with_type)
@@ -327,6 +344,38 @@ def drop_qualifiers(text: str) -> tuple[str, list[str]]:
 
 #: Names too general to stand for a mention that says more.
 _GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", "infection"})
+
+
+#: Head nouns that say only that something is wrong with the body part before them.
+_PATHOLOGY_NOUNS = frozenset(
+    "complication deformity ectasia dilation dilatation lesion abnormality anomaly malformation"
+    " dysfunction hypofunction insufficiency disorder damage impairment pathology"
+    " involvement".split()
+)
+#: The organ an adjective names, as DOID's "<organ> disease" terms write it.
+_ORGAN_OF = {
+    "pulmonary": "lung",
+    "gastric": "stomach",
+    "hepatic": "liver",
+    "renal": "kidney",
+    "cardiac": "heart",
+    "cerebral": "brain",
+    "ocular": "eye",
+    "cutaneous": "skin",
+    "dermal": "skin",
+    "osseous": "bone",
+    "neurological": "nervous system",
+    "neurologic": "nervous system",
+    "pancreatic": "pancreas",
+    "thyroid": "thyroid gland",
+    "adrenal": "adrenal gland",
+    "arterial": "artery",
+    "venous": "vein",
+    "oral": "mouth",
+    "dental": "tooth",
+    "mammary": "breast",
+    "prostatic": "prostate",
+}
 
 
 #: Words that relate the mention to something else ("pain after surgery", "risk of cancer").
@@ -582,6 +631,29 @@ class Matcher:
             # to something else, not what kind of it.
             return [], left
         return self.keep(best), left
+
+    def site_terms(self, text: str) -> tuple[list[str], str | None]:
+        """The disease of the body part a mention names, when its head noun only says that
+        something is wrong there ("Aortic Ectasia" -> aortic disease, "Postoperative Pulmonary
+        Complications" -> lung disease, "Spinal Deformity" -> spinal disease), and the name
+        matched. The words nearest the head noun are tried first, then each further one.
+        """
+        words = loose(text).split()
+        if len(words) < 2 or words[-1] not in _PATHOLOGY_NOUNS:
+            return [], None
+        modifiers = words[:-1]
+        for start in range(len(modifiers) - 1, -1, -1):
+            if modifiers[start] in _RELATION_WORDS:
+                break
+            site = modifiers[start:]
+            organ = [*site[:-1], _ORGAN_OF.get(site[-1], site[-1])]
+            for name in dict.fromkeys(" ".join([*form, "disease"]) for form in (site, organ)):
+                # By label only: a synonym "<word> disease" may name no body part
+                # ("degenerative disease" of neurodegenerative disease).
+                found = self.keep(self.index.by_label(name))
+                if found:
+                    return found, name
+        return [], None
 
     def _by_word(self) -> dict[str, list[tuple[str, list[str]]]]:
         """The loose names of the target ontology by each word they contain."""
