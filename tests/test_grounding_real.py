@@ -108,6 +108,9 @@ def test_what_is_no_disease_stays_ungrounded_and_says_why(grounder: Grounder, me
         ("PROCEDURE", "umbilical cord blood transplantation", "CL:2000095"),
         ("BIOLOGICAL", "Anti-CD19-CAR", "CL:0000084"),
         ("DRUG", "Th2 Cells", "CL:0000546"),  # filed under DRUG, plainly cells
+        ("DRUG", "Expanded Syngeneic T Lymphocytes", "CL:0000084"),
+        # "a" of "with a lentiviral vector" is no cell type (a CL synonym is one letter)
+        ("BIOLOGICAL", "CAR-T cells made with a lentiviral vector", "CL:0000084"),
     ],
 )
 def test_cell_products_link_the_most_specific_cell_type_the_words_support(

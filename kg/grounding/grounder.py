@@ -338,14 +338,18 @@ def _condition_fallbacks(
     for text in forms:
         candidates, left = matcher.head_terms(text)
         live = _prefer_live(matcher.index, candidates)
+        if len(live) == 1 and not (dropped or left):
+            return made(live[0], Method.NORMALISED_LABEL, text, "the name's words in another order")
         if len(live) == 1:
             words = ", ".join([*dropped, *left])
             return made(live[0], Method.WORDS_DROPPED, text, f"broader: dropped {words}")
     for text in forms:
-        candidates, name = matcher.site_terms(text)
+        candidates, name, same = matcher.site_terms(text)
         live = _prefer_live(matcher.index, candidates)
+        if len(live) == 1 and same:
+            return made(live[0], Method.NORMALISED_LABEL, name, f"the body part's disease, '{name}'")
         if len(live) == 1:
-            return made(live[0], Method.WORDS_DROPPED, name, f"broader: the body part's disease, '{name}'")
+            return made(live[0], Method.WORDS_DROPPED, name, f"broader: the part's disease, '{name}'")
     return _unmatched(kind, label, Method.NONE, None)
 
 
@@ -430,8 +434,8 @@ def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
     for end in range(len(words), 0, -1):
         for start in range(end):
             phrase = " ".join(words[start:end])
-            if phrase in _TOO_GENERAL:
-                continue
+            if phrase in _TOO_GENERAL or len(phrase) < 3:
+                continue  # "a" of "with a lentiviral vector" names no cell
             # CL says "precursor" where sponsors say "progenitor" ("oligodendrocyte precursor").
             named = table.get(phrase) or table.get(phrase.replace("progenitor", "precursor")) or []
             found = _prefer_live(matcher.index, matcher.keep(named))
@@ -666,9 +670,14 @@ class Grounder:
                 # Several terms match the words: the coding settles it when what it reaches
                 # is related to one of them and not to the others.
                 terms = self._settled(set(grounding.candidates), reached)
-            elif not terms and grounding.object_id is None:
+            elif not terms:
                 usable = [code for code in mesh if alone or _names_part_of(code.label, label)]
-                terms = self._most_specific({t for code in usable for t in reached[code]})
+                terms = {t for code in usable for t in reached[code]}
+                if grounding.object_id is not None:
+                    # A broader link the coding narrows: only to a term below it.
+                    below = self.index.descendants(grounding.object_id)
+                    terms = {t for t in terms if t in below}
+                terms = self._most_specific(terms)
             if len(terms) == 1:
                 (curie,) = terms
                 code = next((c for c in mesh if curie in reached[c]), None)

@@ -182,6 +182,7 @@ def disease_nouns(text: str) -> list[str]:
 
 
 _USE_DISORDER = re.compile(r"\b(\w+)[\s-]+use\s+disorders?\b", re.I)
+_DRUG_DISORDER = re.compile(r"\b(\w+)[\s-]+(?:use|related)\s+disorders?\b", re.I)
 
 
 def _use_disorder(text: str) -> str | None:
@@ -191,9 +192,10 @@ def _use_disorder(text: str) -> str | None:
 
 
 def _use_as_abuse(text: str) -> str | None:
-    """ "Opioid-use Disorder" is DOID's "opioid abuse": DOID names a drug's use disorder by
-    the older word (DSM-5 merged abuse and dependence into use disorder)."""
-    new = _USE_DISORDER.sub(r"\1 abuse", text)
+    """ "Opioid-use Disorder" and MeSH's "Opioid-Related Disorders" are DOID's "opioid abuse":
+    DOID names a drug's use disorder by the older word (DSM-5 merged abuse and dependence into
+    use disorder)."""
+    new = _DRUG_DISORDER.sub(r"\1 abuse", text)
     return new if new != text else None
 
 
@@ -227,6 +229,19 @@ def _same_words(text: str) -> str | None:
     for pattern, replacement in _SAME_WORDS:
         new = pattern.sub(replacement, new)
     return new if new != text else None
+
+
+_DEGENERATION = re.compile(r"^(?:degenerative\s+)?(.+?)\s+degeneration$|^degenerative\s+(.+)$", re.I)
+
+
+def _degenerative(text: str) -> str | None:
+    """ "Intervertebral Disc Degeneration", "Degenerative Intervertebral Discs": DOID names a
+    part's wearing out "degenerative <part> disease"."""
+    match = _DEGENERATION.match(text.strip())
+    if not match or re.search(r"\b(?:disease|disorder)s?$", text.strip(), re.I):
+        return None
+    part = match.group(1) or match.group(2)
+    return f"degenerative {part} disease"
 
 
 def _without_kind_word(text: str) -> str | None:
@@ -279,6 +294,7 @@ def variants(text: str) -> list[str]:
     add(_use_as_abuse)
     add(_with_mellitus)
     add(_without_kind_word)
+    add(_degenerative)
     add(_with_type)
     add(_as_cancer)
     add(_neoplasm)
@@ -349,8 +365,8 @@ _GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", 
 #: Head nouns that say only that something is wrong with the body part before them.
 _PATHOLOGY_NOUNS = frozenset(
     "complication deformity ectasia dilation dilatation lesion abnormality anomaly malformation"
-    " dysfunction hypofunction insufficiency disorder damage impairment pathology"
-    " involvement".split()
+    " dysfunction hypofunction insufficiency disorder disease damage injury impairment"
+    " disturbance pathology involvement".split()
 )
 #: The organ an adjective names, as DOID's "<organ> disease" terms write it.
 _ORGAN_OF = {
@@ -364,8 +380,13 @@ _ORGAN_OF = {
     "cutaneous": "skin",
     "dermal": "skin",
     "osseous": "bone",
+    "spine": "spinal",
     "neurological": "nervous system",
     "neurologic": "nervous system",
+    "hematologic": "hematopoietic system",
+    "hematological": "hematopoietic system",
+    "dermatologic": "skin",
+    "dermatological": "skin",
     "pancreatic": "pancreas",
     "thyroid": "thyroid gland",
     "adrenal": "adrenal gland",
@@ -488,6 +509,7 @@ class Matcher:
         self._loose: dict[str, list[str]] | None = None
         self._words: tuple[frozenset[str], dict[str, set[str]]] | None = None
         self._names_by_word: dict[str, list[tuple[str, list[str]]]] | None = None
+        self._glued_names: dict[str, list[str]] | None = None
 
     def synonyms(self, text: str, scope: str = "EXACT") -> list[str]:
         """Terms of the target ontology with this synonym, but for synonyms known to be wrong."""
@@ -502,7 +524,25 @@ class Matcher:
         """Terms whose label or EXACT synonym is ``text`` (case and spacing aside), else whose
         :func:`loose` form is."""
         found = self.keep(self.index.by_label(text)) or self.synonyms(text)
-        return found or self.keep(self.loose_labels().get(loose(text), ()))
+        return found or self.loose_named(text)
+
+    def loose_named(self, text: str) -> list[str]:
+        """Terms whose :func:`loose` form is the text's, else whose form is the text's with
+        words joined or split otherwise ("Posttraumatic Stress Disorder", "Intraabdominal")."""
+        said = loose(text)
+        found = self.loose_labels().get(said)
+        if not found and len(said) >= 8:
+            found = self._glued().get(said.replace(" ", ""))
+        return self.keep(found or ())
+
+    def _glued(self) -> dict[str, list[str]]:
+        """The loose names with their spaces taken out. Built on first use."""
+        if self._glued_names is None:
+            table: dict[str, list[str]] = {}
+            for name, curies in self.loose_labels().items():
+                table.setdefault(name.replace(" ", ""), []).extend(curies)
+            self._glued_names = table
+        return self._glued_names
 
     def variant_matches(self, label: str) -> list[str]:
         """Terms named by the first other spelling of the mention that names any."""
@@ -632,15 +672,17 @@ class Matcher:
             return [], left
         return self.keep(best), left
 
-    def site_terms(self, text: str) -> tuple[list[str], str | None]:
+    def site_terms(self, text: str) -> tuple[list[str], str | None, bool]:
         """The disease of the body part a mention names, when its head noun only says that
         something is wrong there ("Aortic Ectasia" -> aortic disease, "Postoperative Pulmonary
-        Complications" -> lung disease, "Spinal Deformity" -> spinal disease), and the name
-        matched. The words nearest the head noun are tried first, then each further one.
+        Complications" -> lung disease, "Hematologic Diseases" -> hematopoietic system
+        disease), the name matched, and whether it means the same (a disease or disorder of
+        the part, and nothing else said). The words nearest the head noun are tried first,
+        then each further one.
         """
         words = loose(text).split()
         if len(words) < 2 or words[-1] not in _PATHOLOGY_NOUNS:
-            return [], None
+            return [], None, False
         modifiers = words[:-1]
         for start in range(len(modifiers) - 1, -1, -1):
             if modifiers[start] in _RELATION_WORDS:
@@ -652,8 +694,8 @@ class Matcher:
                 # ("degenerative disease" of neurodegenerative disease).
                 found = self.keep(self.index.by_label(name))
                 if found:
-                    return found, name
-        return [], None
+                    return found, name, start == 0 and words[-1] in ("disease", "disorder")
+        return [], None, False
 
     def _by_word(self) -> dict[str, list[tuple[str, list[str]]]]:
         """The loose names of the target ontology by each word they contain."""
@@ -671,11 +713,7 @@ class Matcher:
             (Method.EXACT_LABEL, lambda: self.keep(self.index.by_label(label)), label),
             (Method.EXACT_SYNONYM, lambda: self.synonyms(label), label),
             (Method.DEFINITION, lambda: self._definition_matches(description), None),
-            (
-                Method.NORMALISED_LABEL,
-                lambda: self.keep(self.loose_labels().get(loose(label), ())),
-                None,
-            ),
+            (Method.NORMALISED_LABEL, lambda: self.loose_named(label), None),
             (Method.NORMALISED_LABEL, lambda: self.variant_matches(label), None),
             (
                 Method.RELATED_SYNONYM,

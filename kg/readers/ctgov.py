@@ -53,7 +53,10 @@ _CELL_WORDS = re.compile(
 # Sponsors file some cell products under DRUG ("Th2 Cells", "... with allogeneic stem cell
 # transplant"): for that type only a name that plainly administers cells counts.
 _PLAINLY_CELLS = re.compile(
-    r"\b(cells|(bone marrow|cord blood|stem cell|hematopoietic) transplant(ation)?)\b", re.I
+    r"\b(cells|(bone marrow|cord blood|stem cell|hematopoietic) transplant(ation)?"
+    r"|cell (injection|infusion|suspension)s?"
+    r"|(lympho|chondro|keratino|hepato|cardiomyo|adipo)cytes|fibroblasts|macrophages)\b",
+    re.I,
 )
 # Chimeric antigen receptor products, named by the receptor alone ("Anti-CD19-CAR", "CAR22").
 _CAR = re.compile(r"\bCAR(?:-?T|-?NK|\d+\w*)?\b")
@@ -125,6 +128,8 @@ def is_cell_product(kind: str | None, name: str, description: str | None = None)
     False
     >>> is_cell_product("DRUG", "Th2 Cells"), is_cell_product("BIOLOGICAL", "Anti-CD19-CAR")
     (True, True)
+    >>> is_cell_product("DRUG", "Syngeneic T Lymphocytes"), is_cell_product("DRUG", "Cell lysate")
+    (True, False)
     """
     if _NOT_A_PRODUCT.search(name):
         return False
