@@ -65,12 +65,17 @@ def _where_brace(sparql: str) -> int | None:
 
 
 def bind_values(sparql: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """The query with variables bound by a ``VALUES`` block opening its WHERE clause.
+    r"""The query with variables bound by a ``VALUES`` block opening its WHERE clause, or at
+    each ``#@bind`` comment when the query has any.
 
-    Terms are written in their N-Triples form, escaped by pyoxigraph.
+    Terms are written in their N-Triples form, escaped by pyoxigraph. A subquery sees nothing
+    of the query around it, so a query whose subqueries should start from the bound value
+    marks where the block goes (``#@bind``, a comment: the text stays a valid query).
 
     >>> bind_values("SELECT ?t WHERE { ?t ?p ?d }", {"d": ox.NamedNode("http://x/d")})
     'SELECT ?t WHERE { VALUES (?d) { (<http://x/d>) }  ?t ?p ?d }'
+    >>> bind_values("SELECT * { { SELECT ?d { #@bind\n?d ?p 1 } } }", {"d": ox.NamedNode("x:d")})
+    'SELECT * { { SELECT ?d {  VALUES (?d) { (<x:d>) } \n?d ?p 1 } } }'
 
     :raises QueryError: when the query has no WHERE clause to bind in, or for a bad name.
     """
@@ -79,13 +84,26 @@ def bind_values(sparql: str, substitutions: Mapping[str, ox.NamedNode | ox.Liter
     for name in substitutions:
         if not _VARIABLE.match(name):
             raise QueryError(f"cannot bind {name!r}: not a SPARQL variable name")
-    brace = _where_brace(sparql)
-    if brace is None:
-        raise QueryError(f"cannot bind ?{', ?'.join(substitutions)}: the query has no WHERE clause")
     names = " ".join(f"?{name}" for name in substitutions)
     terms = " ".join(str(term) for term in substitutions.values())
     values = f" VALUES ({names}) {{ ({terms}) }} "
+    marks = [
+        m.span()
+        for m in _TOKEN.finditer(sparql)
+        if m.lastgroup == "skip" and m.group().rstrip() == _MARK
+    ]
+    if marks:
+        for start, end in reversed(marks):
+            sparql = sparql[:start] + values + sparql[end:]
+        return sparql
+    brace = _where_brace(sparql)
+    if brace is None:
+        raise QueryError(f"cannot bind ?{', ?'.join(substitutions)}: the query has no WHERE clause")
     return sparql[: brace + 1] + values + sparql[brace + 1 :]
+
+
+#: Where a query wants its parameters bound, when not at the opening of its WHERE clause.
+_MARK = "#@bind"
 
 
 def counted(sparql: str, variable: str = "n") -> str:
