@@ -28,6 +28,14 @@ def test_replace_graph_replaces_instead_of_duplicating() -> None:
     assert [q.object.value for q in store.quads(graph=G)] == ["c"]
 
 
+def test_a_large_graph_replaces_the_same_in_a_store_nobody_reads_yet(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "staging")
+    store.unread = True  # a build's staging store: a new graph goes through the bulk loader
+    assert store.replace_graph_large(G, [quad("a"), quad("b")]) == 2
+    assert store.replace_graph_large(G, [quad("c")]) == 1  # held already: replaced
+    assert [q.object.value for q in store.quads(graph=G)] == ["c"]
+
+
 def test_replace_graph_leaves_other_graphs_alone() -> None:
     store = Store.in_memory()
     other = ox.NamedNode("https://example.org/graph/2")

@@ -511,6 +511,13 @@ class Matcher:
         self._names_by_word: dict[str, list[tuple[str, list[str]]]] | None = None
         self._glued_names: dict[str, list[str]] | None = None
 
+    def prepare(self) -> None:
+        """Build every lookup table now rather than on first use (before forking workers,
+        which then share them instead of each building its own)."""
+        self._glued()
+        self._by_word()
+        self._vocabulary()
+
     def synonyms(self, text: str, scope: str = "EXACT") -> list[str]:
         """Terms of the target ontology with this synonym, but for synonyms known to be wrong."""
         said = normalise_text(text)

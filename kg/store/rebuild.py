@@ -95,6 +95,7 @@ def rebuild(spec: StoreSpec) -> Iterator[Rebuild]:
             staging.mkdir()
             (staging / OWNER_FILE).write_text(Owner.current().to_text(), encoding="utf-8")
             local = Store.open(staging)
+            local.unread = True
             handle = Rebuild(local, fresh=True)
             yield handle
             # Compaction first: a flush would wait for the background compaction of the many
