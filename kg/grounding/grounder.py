@@ -31,6 +31,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from kg.grounding.match import (
@@ -668,8 +669,8 @@ class Grounder:
         reached = {code: self._mesh_terms(code) for code in mesh}
         label = grounding.subject_label
         if grounding.object_id is None or grounding.method in _MESH_MAY_NARROW:
-            own = {loose(form) for form in variants(label)}
-            named = [code for code in mesh if own & {loose(f) for f in variants(code.label)}]
+            own = _loose_forms(label)
+            named = [code for code in mesh if not own.isdisjoint(_loose_forms(code.label))]
             terms = {t for code in named for t in reached[code]}
             if grounding.method == Method.AMBIGUOUS:
                 # Several terms match the words: the coding settles it when what it reaches
@@ -727,13 +728,26 @@ _MESH_MAY_NARROW = frozenset({Method.QUALIFIERS_DROPPED, Method.WORDS_DROPPED, M
 _GENERIC_WORDS = frozenset({"disease", "disorder", "syndrome", "condition", "complication"})
 
 
+@lru_cache(maxsize=1 << 16)
+def _loose_forms(text: str) -> frozenset[str]:
+    """The :func:`loose` forms of every spelling of a name (MeSH names recur study after study)."""
+    return frozenset(loose(form) for form in variants(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _natural_words(name: str) -> tuple[str, ...]:
+    """A MeSH heading's words in natural order ("Infections, Bacterial" -> bacterial infection)."""
+    forms = variants(name)
+    return tuple(loose(forms[1] if "," in name and len(forms) > 1 else name).split())
+
+
 def _names_part_of(name: str, mention: str) -> bool:
     """Whether ``name`` (a MeSH heading, in natural order) is words of the mention ending in
     its head noun: "Infections" of "Complicated Intra-abdominal Infection"."""
     said = loose(mention).split()
     if not said or said[-1] in _GENERIC_WORDS:
         return False
-    words = loose(variants(name)[1] if "," in name and len(variants(name)) > 1 else name).split()
+    words = _natural_words(name)
     return bool(words) and words[-1] == said[-1] and set(words) <= set(said)
 
 

@@ -267,7 +267,6 @@ def bulk_build_records(
             finally:
                 _init_worker(None)
         else:
-            state.grounder.prepare()  # once here, shared by the forked workers
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_start_worker, initargs=(state,)) as pool:
                 pending: deque[AsyncResult[_Result]] = deque()
