@@ -345,12 +345,12 @@ def _condition_fallbacks(
             words = ", ".join([*dropped, *left])
             return made(live[0], Method.WORDS_DROPPED, text, f"broader: dropped {words}")
     for text in forms:
-        candidates, name, same = matcher.site_terms(text)
+        candidates, site, same = matcher.site_terms(text)
         live = _prefer_live(matcher.index, candidates)
-        if len(live) == 1 and same:
-            return made(live[0], Method.NORMALISED_LABEL, name, f"the body part's disease, '{name}'")
         if len(live) == 1:
-            return made(live[0], Method.WORDS_DROPPED, name, f"broader: the part's disease, '{name}'")
+            method = Method.NORMALISED_LABEL if same else Method.WORDS_DROPPED
+            said = "the body part's disease" if same else "broader: the part's disease"
+            return made(live[0], method, site, f"{said}, '{site}'")
     return _unmatched(kind, label, Method.NONE, None)
 
 

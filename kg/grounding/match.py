@@ -231,7 +231,9 @@ def _same_words(text: str) -> str | None:
     return new if new != text else None
 
 
-_DEGENERATION = re.compile(r"^(?:degenerative\s+)?(.+?)\s+degeneration$|^degenerative\s+(.+)$", re.I)
+_DEGENERATION = re.compile(
+    r"^(?:degenerative\s+)?(.+?)\s+degeneration$|^degenerative\s+(.+)$", re.I
+)
 
 
 def _degenerative(text: str) -> str | None:
@@ -364,9 +366,28 @@ _GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", 
 
 #: Head nouns that say only that something is wrong with the body part before them.
 _PATHOLOGY_NOUNS = frozenset(
-    "complication deformity ectasia dilation dilatation lesion abnormality anomaly malformation"
-    " dysfunction hypofunction insufficiency disorder disease damage injury impairment"
-    " disturbance pathology involvement".split()
+    [
+        "complication",
+        "deformity",
+        "ectasia",
+        "dilation",
+        "dilatation",
+        "lesion",
+        "abnormality",
+        "anomaly",
+        "malformation",
+        "dysfunction",
+        "hypofunction",
+        "insufficiency",
+        "disorder",
+        "disease",
+        "damage",
+        "injury",
+        "impairment",
+        "disturbance",
+        "pathology",
+        "involvement",
+    ]
 )
 #: The organ an adjective names, as DOID's "<organ> disease" terms write it.
 _ORGAN_OF = {
@@ -512,8 +533,8 @@ class Matcher:
         self._glued_names: dict[str, list[str]] | None = None
 
     def prepare(self) -> None:
-        """Build every lookup table now rather than on first use (before forking workers,
-        which then share them instead of each building its own)."""
+        """Build every lookup table now rather than on first use (a benchmark's warm-up,
+        so that no mention's time includes building them)."""
         self._glued()
         self._by_word()
         self._vocabulary()
