@@ -179,6 +179,8 @@ def test_more_ways_sponsors_write_a_disease(
         ("Postoperative Pulmonary Complications", "DOID:850", Method.WORDS_DROPPED),
         ("Hepatic Impairment", "DOID:409", Method.WORDS_DROPPED),
         ("Aortic Ectasia", "DOID:520", Method.WORDS_DROPPED),
+        # each word as often as the name has it: not "lung non-squamous non-small cell ..."
+        ("Lung Non-Small Cell Squamous Carcinoma", "DOID:3908", Method.WORDS_DROPPED),
     ],
 )
 def test_a_disease_the_ontology_lacks_links_broader_and_says_so(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import combinations
 from pathlib import Path
@@ -680,20 +681,27 @@ class Matcher:
         words = loose(text).split()
         if len(words) < 2:
             return [], []
-        have = set(words)
+        have = Counter(words)
+        said = set(words)
         head = words[-1]
         best: list[str] = []
         best_size = 0
-        best_words: set[str] = set()
+        best_words: Counter[str] = Counter()
         for name, curies in self._by_word().get(head, ()):
-            name_words = set(name.split())
-            if not name_words <= have or name in _GENERIC:
+            # Each word as often as the name has it: "non-small cell squamous" is not
+            # "non-squamous non-small cell".
+            split = name.split()
+            if not said.issuperset(split) or name in _GENERIC:
                 continue
-            if len(name_words) > best_size:
-                best, best_size, best_words = list(curies), len(name_words), name_words
-            elif len(name_words) == best_size:
+            name_words = Counter(split)
+            if name_words - have:
+                continue
+            size = name_words.total()
+            if size > best_size:
+                best, best_size, best_words = list(curies), size, name_words
+            elif size == best_size:
                 best += curies
-        left = [w for w in words if w not in best_words]
+        left = list((have - best_words).elements())
         if _RELATION_WORDS.intersection(left):
             # "Genetic Predisposition to Disease": the words left out say how the rest relates
             # to something else, not what kind of it.
