@@ -335,7 +335,9 @@ def _condition_fallbacks(
             curie, relation, name = missing
             method = Method.CURATED_NAME if relation == "exact" else Method.CURATED_BROADER
             return made(curie, method, name, f"no term for '{name}' (ontologies/missing-terms.tsv)")
-    forms = variants(rest or label)
+    # MeSH's inverted order put back first: the head noun of "Bone Diseases, Metabolic" is
+    # the last word of "Metabolic Bone Diseases".
+    forms = sorted(variants(rest or label), key=lambda form: "," in form)
     for text in forms:
         candidates, left = matcher.head_terms(text)
         live = _prefer_live(matcher.index, candidates)
