@@ -182,6 +182,7 @@ def test_more_ways_sponsors_write_a_disease(
         ("Postoperative Pulmonary Complications", "DOID:850", Method.WORDS_DROPPED),
         ("Hepatic Impairment", "DOID:409", Method.WORDS_DROPPED),
         ("Aortic Ectasia", "DOID:520", Method.WORDS_DROPPED),
+        ("Cystic Fibrosis Related Diabetes", "DOID:9351", Method.WORDS_DROPPED),  # a diabetes
         # each word as often as the name has it: not "lung non-squamous non-small cell ..."
         ("Lung Non-Small Cell Squamous Carcinoma", "DOID:3908", Method.WORDS_DROPPED),
     ],
@@ -202,6 +203,7 @@ def test_a_disease_the_ontology_lacks_links_broader_and_says_so(
         "Pain After Osteoarthritis Surgery",
         "Cardiac Surgery Complications",  # a procedure's complication, not the heart's disease
         "Degenerative Disorder",  # "degenerative disease" is a synonym, and names no body part
+        "Diabetes Related to Cystic Fibrosis",  # about cystic fibrosis, by its last words
     ],
 )
 def test_words_that_relate_a_disease_to_something_else_are_not_dropped(

@@ -423,6 +423,9 @@ _ORGAN_OF = {
 }
 
 
+#: Words that relate the mention to something else, unless before the name it ends with: then
+#: they say what kind of it ("Cystic Fibrosis Related Diabetes" is a diabetes).
+_KIND_PARTICIPLES = frozenset({"associated", "induced", "related"})
 #: Words that relate the mention to something else ("pain after surgery", "risk of cancer").
 _RELATION_WORDS = frozenset(
     [
@@ -706,7 +709,7 @@ class Matcher:
             elif size == best_size:
                 best += curies
         left = list((have - best_words).elements())
-        if _RELATION_WORDS.intersection(left):
+        if (_RELATION_WORDS - _KIND_PARTICIPLES).intersection(left):
             # "Genetic Predisposition to Disease": the words left out say how the rest relates
             # to something else, not what kind of it.
             return [], left
