@@ -690,7 +690,7 @@ class Matcher:
         said = set(words)
         head = words[-1]
         best: list[str] = []
-        best_size = 0.0
+        best_size = 0
         best_words: Counter[str] = Counter()
         for name, curies in self._by_word().get(head, ()):
             # Each word as often as the name has it: "non-small cell squamous" is not
@@ -701,9 +701,7 @@ class Matcher:
             name_words = Counter(split)
             if name_words - have:
                 continue
-            # The bigger name wins; between names as big, one with the word before the head
-            # noun ("Metabolic Bone Diseases": bone disease, not metabolic disease).
-            size = name_words.total() + (0.5 if len(words) > 1 and words[-2] in name_words else 0)
+            size = name_words.total()
             if size > best_size:
                 best, best_size, best_words = list(curies), size, name_words
             elif size == best_size:
