@@ -195,7 +195,6 @@ def trialkg_system(index: TermIndex, corpus: Corpus) -> System:
     """As a build grounds: each record holding the mention grounded whole by one
     :class:`Grounder`; the answer most records give."""
     grounder = Grounder(index, warn_ungrounded=False)
-    grounder.prepare()
     alone = _words_alone(grounder)
 
     def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:

@@ -493,11 +493,6 @@ class Grounder:
         self._mesh_reached: dict[Code, frozenset[str]] = {}
         self._related: dict[str, frozenset[str]] = {}
 
-    def prepare(self) -> None:
-        """Build the matchers' lookup tables now (see :meth:`Matcher.prepare`)."""
-        for matcher in self._matchers.values():
-            matcher.prepare()
-
     def mention(
         self,
         kind: MentionKind,

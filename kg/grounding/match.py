@@ -210,7 +210,8 @@ _SAME_WORDS = [
     (re.compile(r"\bhypofunction\b", re.I), "insufficiency"),
     (re.compile(r"\bspondyl(?:o)?arthritis\b", re.I), "spondyloarthropathy"),
     (re.compile(r"\bimmun(?:e|ologic|ological)\s+deficiency\b", re.I), "immunodeficiency"),
-    # "Adrenal Gland Hypofunction", "Thyroid Gland Neoplasms": DOID names the organ alone.
+    # "Adrenal Gland Hypofunction", "Thyroid Gland Neoplasms": DOID names most of these
+    # organs' diseases by the organ alone (adrenal cortical insufficiency, thyroid cancer).
     (re.compile(r"\b(adrenal|thyroid|parathyroid|pituitary|pineal)\s+gland\b", re.I), r"\1"),
     # "Bacterial Infections": DOID names the kind "<agent> infectious disease".
     (re.compile(r"\binfections?$", re.I), "infectious disease"),
@@ -537,13 +538,6 @@ class Matcher:
         self._words: tuple[frozenset[str], dict[str, set[str]]] | None = None
         self._names_by_word: dict[str, list[tuple[str, list[str]]]] | None = None
         self._glued_names: dict[str, list[str]] | None = None
-
-    def prepare(self) -> None:
-        """Build every lookup table now rather than on first use (a benchmark's warm-up,
-        so that no mention's time includes building them)."""
-        self._glued()
-        self._by_word()
-        self._vocabulary()
 
     def synonyms(self, text: str, scope: str = "EXACT") -> list[str]:
         """Terms of the target ontology with this synonym, but for synonyms known to be wrong."""
