@@ -49,8 +49,9 @@ for _folder in (PROJECT, PROJECT / "benchmarks"):  # this checkout's kg, and mac
 import machine  # noqa: E402
 
 from kg.grounding.grounder import Grounder  # noqa: E402
+from kg.grounding.methods import Method  # noqa: E402
 from kg.load.inputs import iter_trials  # noqa: E402
-from kg.model import CellProduct, Condition, MentionKind, Trial  # noqa: E402
+from kg.model import CellProduct, Condition, Grounding, MentionKind, Trial  # noqa: E402
 from kg.ontology.terms import TermIndex  # noqa: E402
 from kg.readers.ctgov import is_cell_product  # noqa: E402
 
@@ -63,8 +64,9 @@ CORPUS = SHARED / "corpus" / "ctgov"
 KINDS = {"conditions": MentionKind.CONDITION, "cell products": MentionKind.CELL_TYPE}
 PREFIX = {MentionKind.CONDITION: "DOID", MentionKind.CELL_TYPE: "CL"}
 
-#: A system: (kind, mention text, intervention type or None) -> CURIE or None.
-System = Callable[[MentionKind, str, str | None], str | None]
+#: A system: (kind, mention text, intervention type or None) -> the CURIEs it links (none when
+#: it leaves the mention ungrounded; several when the mention names several conditions).
+System = Callable[[MentionKind, str, str | None], tuple[str, ...]]
 
 
 class Corpus:
@@ -170,21 +172,27 @@ def score(rows: Iterable[GoldRow], system: System, index: TermIndex, kind: Menti
     for row, answer in zip(picked, answers, strict=True):
         result.rows += 1
         result.linkable += row.relation != "none"
-        if answer is None:
+        if not answer:
             if row.relation == "none":
                 result.correct_unlinked += 1
             else:
                 result.misses.append(f"missed   {row.mention!r} -> {'|'.join(row.chosen)}")
             continue
         result.grounded += 1
-        if answer in row.chosen or answer in row.also:
+        # Right when every term linked is right: a mention naming two conditions may link
+        # both ("multi" rows list both), never one that is not there.
+        wrong = [curie for curie in answer if curie not in row.chosen and curie not in row.also]
+        if not wrong:
             result.correct_grounded += 1
             continue
-        general = any(c in index and answer in index.ancestors(c) for c in row.chosen)
+        general = all(
+            any(c in index and curie in index.ancestors(c) for c in row.chosen) for curie in wrong
+        )
         result.too_general += general
         reason = "too general" if general else "wrong"
         expected = "|".join(row.chosen) or "none"
-        result.misses.append(f"{reason:<11} {row.mention!r} -> {answer} (gold {expected})")
+        linked = "|".join(answer)
+        result.misses.append(f"{reason:<11} {row.mention!r} -> {linked} (gold {expected})")
     return result
 
 
@@ -197,12 +205,14 @@ def trialkg_system(index: TermIndex, corpus: Corpus) -> System:
     grounder = Grounder(index, warn_ungrounded=False)
     alone = _words_alone(grounder)
 
-    def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:
-        answers: list[str | None] = []
+    def ground(
+        kind: MentionKind, mention: str, kind_of_intervention: str | None
+    ) -> tuple[str, ...]:
+        answers: list[tuple[str, ...]] = []
         for trial in corpus.records(kind, mention):
             grounded = grounder(trial)
             found = grounded.conditions if kind == MentionKind.CONDITION else grounded.cell_products
-            answers += [g.object_id for g in found if g.subject_label == mention][:1]
+            answers += [_linked(g) for g in found if g.subject_label == mention][:1]
         if not answers:
             return alone(kind, mention, kind_of_intervention)
         return max(dict.fromkeys(answers), key=answers.count)
@@ -219,25 +229,31 @@ def _words_alone(grounder: Grounder) -> System:
     """One :class:`Grounder` for every mention, interventions only when they administer
     cells."""
 
-    def ground(kind: MentionKind, mention: str, kind_of_intervention: str | None) -> str | None:
+    def ground(
+        kind: MentionKind, mention: str, kind_of_intervention: str | None
+    ) -> tuple[str, ...]:
         if kind == MentionKind.CONDITION:
-            return grounder.mention(kind, Condition(mention)).object_id
+            return _linked(grounder.mention(kind, Condition(mention)))
         if not is_cell_product(kind_of_intervention, mention):
-            return None
+            return ()
         product = CellProduct(mention, intervention_type=kind_of_intervention)
-        return grounder.mention(kind, product).object_id
+        return _linked(grounder.mention(kind, product))
 
     return ground
 
 
+def _linked(grounding: Grounding) -> tuple[str, ...]:
+    return tuple(link.object_id for link in grounding.links if link.object_id)
+
+
 def exact_system(index: TermIndex, _corpus: Corpus) -> System:
-    def ground(kind: MentionKind, mention: str, _type: str | None) -> str | None:
+    def ground(kind: MentionKind, mention: str, _type: str | None) -> tuple[str, ...]:
         found = {
             curie
             for curie in (*index.by_label(mention), *index.by_synonym(mention))
             if curie.startswith(PREFIX[kind] + ":") and not index[curie].obsolete
         }
-        return found.pop() if len(found) == 1 else None
+        return tuple(found) if len(found) == 1 else ()
 
     return ground
 
@@ -261,11 +277,52 @@ def gilda_system(index: TermIndex, _corpus: Corpus) -> System:
             )
     grounder = Grounder(terms)
 
-    def ground(kind: MentionKind, mention: str, _type: str | None) -> str | None:
+    def ground(kind: MentionKind, mention: str, _type: str | None) -> tuple[str, ...]:
         matches = grounder.ground(mention, namespaces=[PREFIX[kind]])
-        return matches[0].term.id if matches else None
+        return (matches[0].term.id,) if matches else ()
 
     return ground
+
+
+@dataclass
+class ScopeCheck:
+    """How often trialkg says a condition names no disease (a population, procedure, symptom,
+    ...), on ``none`` rows (right) and on rows with a term (wrong).
+
+    A build's grounded share "of the mentions that may name a disease" leaves those mentions
+    out of its denominator; one said of a real disease would flatter that share, so both sides
+    are counted.
+    """
+
+    none_rows: int = 0
+    none_said: int = 0
+    term_rows: int = 0
+    term_said: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"conditions said to name no disease: {self.none_said} of the {self.none_rows}"
+            f" 'none' rows; {len(self.term_said)} of the {self.term_rows} rows with a term"
+            + "".join(f"\n  said of {mention!r}" for mention in self.term_said)
+        )
+
+
+def scope_check(rows: Iterable[GoldRow], index: TermIndex) -> ScopeCheck:
+    """Ground each condition row's words and count the mentions said to name no disease."""
+    grounder = Grounder(index, warn_ungrounded=False)
+    check = ScopeCheck()
+    for row in rows:
+        if row.kind != MentionKind.CONDITION:
+            continue
+        said = grounder.mention(row.kind, Condition(row.mention)).method == Method.OUT_OF_SCOPE
+        if row.relation == "none":
+            check.none_rows += 1
+            check.none_said += said
+        else:
+            check.term_rows += 1
+            if said:
+                check.term_said.append(row.mention)
+    return check
 
 
 SYSTEMS: dict[str, Callable[[TermIndex, Corpus], System]] = {
@@ -323,13 +380,15 @@ def main(argv: list[str] | None = None) -> int:
         system = SYSTEMS[name](index, corpus)
         results[name] = {label: score(rows, system, index, kind) for label, kind in KINDS.items()}
     print(_table(results))
+    check = scope_check(rows, index)
+    print(check)
     if args.misses:
         for name, by_kind in results.items():
             for label, s in by_kind.items():
                 print(f"\n{name}, {label}: {len(s.misses)} not right")
                 print("\n".join(f"  {line}" for line in s.misses))
     if args.json:
-        figures = {
+        figures: dict[str, object] = {
             name: {
                 label: {
                     "rows": s.rows,
@@ -345,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
                 for label, s in by_kind.items()
             }
             for name, by_kind in results.items()
+        }
+        figures["no_disease"] = {
+            "none_rows": check.none_rows,
+            "none_said": check.none_said,
+            "term_rows": check.term_rows,
+            "term_said": check.term_said,
         }
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

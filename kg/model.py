@@ -419,10 +419,18 @@ class Grounding:
     disagreement: str | None = None
     #: For a mention left ambiguous: the terms that matched it equally.
     candidates: tuple[str, ...] = ()
+    #: For a mention that names several diseases ("Breast and Ovarian Cancer"): the links of
+    #: the others, each made as this one is. This grounding is the first named.
+    also: tuple[Grounding, ...] = ()
 
     @property
     def grounded(self) -> bool:
         return self.object_id is not None
+
+    @property
+    def links(self) -> tuple[Grounding, ...]:
+        """Every link the mention has: this grounding's (when grounded) and the others'."""
+        return ((self,) if self.grounded else ()) + self.also
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,6 @@ def test_scoring_counts_an_ancestor_as_too_general() -> None:
         def ancestors(self, curie: str) -> set[str]:
             return {"DOID:1240", "DOID:4"}
 
-    score = bench.score([row], lambda *_: "DOID:1240", Index(), bench.MentionKind.CONDITION)
+    score = bench.score([row], lambda *_: ("DOID:1240",), Index(), bench.MentionKind.CONDITION)
     assert (score.grounded, score.correct_grounded, score.too_general) == (1, 0, 1)
     assert score.precision == 0 and score.recall == 0

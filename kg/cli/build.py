@@ -179,7 +179,17 @@ def _summarise(load: LoadReport, out: IO[str]) -> None:
     for kind, (grounded, ungrounded) in load.grounded.items():
         total = grounded + ungrounded
         rate = f" ({100 * grounded / total:.1f}%)" if total else ""
-        out.write(f"{kind.value} mentions: {grounded} grounded{rate}, {ungrounded} ungrounded\n")
+        line = f"{kind.value} mentions: {grounded} grounded{rate}, {ungrounded} ungrounded"
+        beyond = load.out_of_scope[kind]
+        if beyond:
+            # The share a reader of the ontology can hold the grounder to: of the mentions that
+            # may name a disease, not of populations, procedures or symptoms DOID leaves out.
+            expected = total - beyond
+            line += (
+                f", of which {beyond} name no disease (population, procedure, symptom, ...);"
+                f" {100 * grounded / expected:.1f}% of the {expected} others grounded"
+            )
+        out.write(line + "\n")
     for key, grounding in load.ungrounded[:50]:
         out.write(
             f"  ungrounded {grounding.kind.value} in {key}: {grounding.subject_label!r}"

@@ -42,6 +42,7 @@ from kg.grounding.match import (
     variants,
 )
 from kg.grounding.methods import Method
+from kg.grounding.scope import names_no_disease
 from kg.ids import to_curie
 from kg.model import (
     CellProduct,
@@ -296,18 +297,13 @@ def _condition_fallbacks(
 ) -> Grounding:
     """For a condition no strategy matched whole: say so when it is no disease, spell out an
     abbreviation, or drop the qualifiers a curator would drop and link what is left, broader."""
-    reason = _not_a_disease(label)
-    if reason:
-        return _unmatched(kind, label, Method.NONE, reason)
+    if _NOT_DISEASES.match(label.strip()):
+        # Before the fallbacks: "Healthy Volunteers" must not become a disease of volunteers.
+        return _unmatched(kind, label, Method.OUT_OF_SCOPE, "not a disease: " + _PLAINLY)
     parts = [part.strip() for part in _PARTS.split(label) if part.strip()]
-    if len(parts) > 1:
-        # "Smoking Cessation; Tobacco Dependence": the one part that is a disease.
-        each = [ground_mention(kind, part, matcher.index, matcher=matcher) for part in parts]
-        linked = {g.object_id: g for g in each if g.grounded}
-        if len(linked) == 1:
-            (one,) = linked.values()
-            return replace(one, subject_label=label)
-        return _unmatched(kind, label, Method.NONE, None)
+    readings = [parts] if len(parts) > 1 else _coordinated(label)
+    if readings:
+        return _several(kind, label, readings, matcher)
     expansion = _spelt_out(label, acronyms)
     if expansion:
         found = _match_words(matcher, expansion, None)
@@ -321,6 +317,17 @@ def _condition_fallbacks(
                 words = ", ".join(dropped)
                 return made(found[0], Method.QUALIFIERS_DROPPED, text, f"broader: dropped {words}")
     rest, dropped = drop_qualifiers(label)
+    clause = _CLAUSE.match(rest or label)
+    kind_of = None
+    if clause:
+        # "A with B", "A secondary to B", "A involving B": a kind of A.
+        head, said = clause.group(1), clause.group(2)
+        found = _match_words(matcher, head, None)
+        dropped = [*dropped, said.strip()]
+        if isinstance(found, tuple):
+            words = ", ".join(dropped)
+            return made(found[0], Method.QUALIFIERS_DROPPED, head, f"broader: dropped {words}")
+        kind_of = head  # for the word-dropping fallbacks below, which may find A by its words
     corrected = matcher.corrected(label)
     if corrected is not None:
         text, changes = corrected
@@ -337,7 +344,7 @@ def _condition_fallbacks(
             return made(curie, method, name, f"no term for '{name}' (ontologies/missing-terms.tsv)")
     # MeSH's inverted order put back first: the head noun of "Bone Diseases, Metabolic" is
     # the last word of "Metabolic Bone Diseases".
-    forms = sorted(variants(rest or label), key=lambda form: "," in form)
+    forms = sorted(variants(kind_of or rest or label), key=lambda form: "," in form)
     for text in forms:
         candidates, left = matcher.head_terms(text)
         live = _prefer_live(matcher.index, candidates)
@@ -353,9 +360,82 @@ def _condition_fallbacks(
             method = Method.NORMALISED_LABEL if same else Method.WORDS_DROPPED
             said = "the body part's disease" if same else "broader: the part's disease"
             return made(live[0], method, site, f"{said}, '{site}'")
+    named = names_no_disease(label)
+    if named:
+        return _unmatched(kind, label, Method.OUT_OF_SCOPE, f"not a disease: {named}")
     return _unmatched(kind, label, Method.NONE, None)
 
 
+#: Where two names share words: "Brain and Central Nervous System Tumors", "Gastric or
+#: Gastroesophageal Cancer", "Myelodysplastic/Myeloproliferative Diseases".
+_COORDINATOR = re.compile(r"\s+(?:and/or|and|or|&)\s+|(?<=[a-z])/(?=[a-z])", re.I)
+
+
+def _coordinated(label: str) -> list[list[str]]:
+    """The names a mention joining two of them may mean, one reading per way to share words.
+
+    >>> _coordinated("Esophageal and Gastric Varices")[:2]
+    [['Esophageal', 'Gastric Varices'], ['Esophageal Varices', 'Gastric Varices']]
+    >>> _coordinated("Transitional Cell Cancer of the Renal Pelvis and Ureter")[-1]
+    ['Transitional Cell Cancer of the Renal Pelvis', 'Transitional Cell Cancer of the Ureter']
+    """
+    pieces = _COORDINATOR.split(label)
+    if len(pieces) != 2:
+        return []  # lists of three and more are left to the semicolons sponsors put between
+    left, right = (piece.strip(" ,") for piece in pieces)
+    if not drop_qualifiers(left)[0] or not drop_qualifiers(right)[0]:
+        return []  # "Relapsed/Refractory ...", "Advanced or Metastatic ...": one disease
+    readings = [[left, right]]
+    said = right.split()
+    # The head noun the left one leaves out: "Esophageal [Varices] and Gastric Varices".
+    readings += [[f"{left} {' '.join(said[-j:])}", right] for j in range(1, len(said))]
+    before, of, _ = left.rpartition(" of the ")
+    if of:
+        # What the right one leaves out: "Cancer of the Renal Pelvis and [of the] Ureter".
+        readings.append([left, f"{before}{of}{right}"])
+    return readings
+
+
+def _several(
+    kind: MentionKind, label: str, readings: list[list[str]], matcher: Matcher
+) -> Grounding:
+    """A mention naming several conditions, grounded name by name as the reading that links
+    them best (the most confidence in all) says; each name's own link is kept, the first as
+    the mention's and the others as :attr:`~kg.model.Grounding.also`."""
+    best: list[Grounding] = []
+    beyond: Grounding | None = None
+    for names in readings:
+        each = [ground_mention(kind, name, matcher.index, matcher=matcher) for name in names]
+        linked = list({g.object_id: g for g in each if g.grounded}.values())
+        if sum(g.confidence for g in linked) > sum(g.confidence for g in best):
+            best = linked
+        if all(g.method == Method.OUT_OF_SCOPE for g in each):
+            beyond = beyond or each[0]
+    if not best:
+        if beyond is not None:
+            return replace(beyond, subject_label=label)
+        return _unmatched(kind, label, Method.NONE, None)
+    first, *others = (replace(g, subject_label=label) for g in best)
+    if not others:
+        return first
+    named = ", ".join(f"{g.object_id} {g.object_label}" for g in best)
+    note = f"names {len(best)} conditions: {named}"
+    return replace(
+        first,
+        comment="; ".join(filter(None, (first.comment, note))),
+        also=tuple(others),
+    )
+
+
+#: A trailing clause that makes a disease a kind of it: "Haemophilia A With Inhibitors",
+#: "Macular Edema Secondary to Retinal Vein Occlusion", "Acute Lymphoblastic Leukemia, in
+#: Relapse", "Lumbar Spondylolisthesis Involving L4-L5".
+_CLAUSE = re.compile(
+    r"^(.*?\w)[\s,]+((?:with(?:out)?|secondary\s+to|due\s+to|caused\s+by|involving"
+    r"|associated\s+with|as\s+(?:a\s+)?late\s+effects?\s+of|in\s+(?:relapse|remission|old\s+age))"
+    r"\b.*)$",
+    re.I,
+)
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9]{1,7}$")
 #: Where a mention lists several things: a semicolon outside parentheses.
 _PARTS = re.compile(r";(?![^()]*\))")
@@ -368,11 +448,7 @@ _NOT_DISEASES = re.compile(
     re.I,
 )
 
-
-def _not_a_disease(label: str) -> str | None:
-    if _NOT_DISEASES.match(label.strip()):
-        return "not a disease: a population, procedure or behaviour"
-    return None
+_PLAINLY = "a population, procedure or behaviour"
 
 
 def _read_acronyms(path: Path) -> dict[str, str]:

@@ -57,6 +57,8 @@ _NON_WORD = re.compile(r"[^\w]+")
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"  # "allergies", "therapies"
+    if len(word) > 5 and word.endswith("oses"):
+        return word[:-2] + "is"  # "psychoses", "stenoses", "thromboses"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
@@ -96,6 +98,15 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _ROMAN_WORD = re.compile(r"\b(i{1,3}|iv|v)\b", re.I)
 
 
+def _plain(text: str) -> str | None:
+    """Compatibility forms and accents undone: "Sjögren" -> "Sjogren", a full-width comma
+    ("Nephrotic Syndrome，Idiopathic") -> ","."""
+    if text.isascii():
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _inverted(text: str) -> str | None:
     """MeSH's inverted order put back: "Sarcoma, Kaposi" -> "Kaposi Sarcoma"; "Leukemia,
     Myeloid, Acute" -> "Acute Myeloid Leukemia"."""
@@ -123,7 +134,7 @@ def _with_mellitus(text: str) -> str:
     return text
 
 
-_NEOPLASM = re.compile(r"\b(?:malignant\s+)?(neoplasms?|tumou?rs?)\b", re.I)
+_NEOPLASM = re.compile(r"\b(?:malignant\s+)?(neoplasms?|neoplasias?|tumou?rs?)\b", re.I)
 
 
 def _as_cancer(text: str) -> str | None:
@@ -262,6 +273,28 @@ def _with_type(text: str) -> str | None:
     return f"{match.group(1)} type {match.group(2)}"
 
 
+_ORGAN_CANCER = re.compile(r"^(\w+)\s+(cancers?)$", re.I)
+
+
+def _organ_cancer(text: str) -> str | None:
+    """ "Urethral Cancer": DOID names a site's cancer by the organ's noun, "urethra cancer"."""
+    match = _ORGAN_CANCER.match(text)
+    organ = _ORGAN_OF.get(match.group(1).lower()) if match else None
+    return f"{organ} {match.group(2)}" if match and organ else None
+
+
+#: Where in the body, as sponsors put it after the disease: "Radiculopathy Lumbar".
+_SITE_WORDS = frozenset({"lumbar", "cervical", "thoracic", "sacral", "lumbosacral", "spinal"})
+
+
+def _site_first(text: str) -> str | None:
+    """ "Radiculopathy Lumbar" -> "Lumbar Radiculopathy": the site before the disease."""
+    words = text.split()
+    if len(words) < 2 or "," in text or words[-1].lower() not in _SITE_WORDS:
+        return None
+    return " ".join([words[-1], *words[:-1]])
+
+
 def _neoplasm(text: str) -> str | None:
     """ "Primitive Neuroectodermal Tumors": DOID names a tumour kind "... neoplasm"."""
     return _NEOPLASM.sub("neoplasm", text) if _NEOPLASM.search(text) else None
@@ -285,6 +318,7 @@ def variants(text: str) -> list[str]:
             if new and new.strip() and new.strip() not in found:
                 found.append(new.strip())
 
+    add(_plain)
     add(lambda t: _TRAILING_PARENTHESIS.sub("", t))
     add(_inverted)
     add(_american)
@@ -301,7 +335,9 @@ def variants(text: str) -> list[str]:
     add(_degenerative)
     add(_with_type)
     add(_as_cancer)
+    add(_organ_cancer)
     add(_neoplasm)
+    add(_site_first)
     return found
 
 
@@ -312,6 +348,7 @@ _QUALIFIERS = re.compile(
     r"stage\s+(?:[0iv]+|\d)[a-c]?\d?(?:\s*(?:-|to|/)\s*(?:[iv]+|\d)[a-c]?\d?)?"
     r"|(?:ajcc|figo|who)\s*v?\d*"
     r"|grade\s+(?:[1-4]|[iv]+|high|low)"
+    r"|type\s+(?:[1-9]|i{1,3}|iv|v)[a-c]?"
     r"|relapsed\s*/\s*refractory|refractory\s*/\s*relapsed"
     r"|recurrent|refractory|relapsed|relapsing|resistant"
     r"|adult|adults|childhood|pediatric|paediatric|juvenile|in\s+children|in\s+adults"
@@ -325,6 +362,13 @@ _QUALIFIERS = re.compile(
     re.I,
 )
 _SEPARATORS = re.compile(r"\s*[,;]\s*|\s{2,}")
+#: What joined two qualifiers and is left once they are dropped: "Advanced or Metastatic".
+_DANGLING = re.compile(r"^(?:(?:and/or|and|or)\s+)+|(?:\s+(?:and/or|and|or))+$", re.I)
+
+
+def _tidy(rest: str) -> str:
+    rest = " ".join(_SEPARATORS.sub(" ", rest).strip(" ,;/-").split())
+    return _DANGLING.sub("", rest).strip(" ,;/-")
 
 
 def drop_qualifiers_stepwise(text: str) -> list[tuple[str, list[str]]]:
@@ -341,7 +385,7 @@ def drop_qualifiers_stepwise(text: str) -> list[tuple[str, list[str]]]:
             rest = text
             for match in reversed(chosen):
                 rest = rest[: match.start()] + " " + rest[match.end() :]
-            rest = " ".join(_SEPARATORS.sub(" ", rest).strip(" ,;/-").split())
+            rest = _tidy(rest)
             if rest:
                 steps.append((rest, [m.group(0) for m in chosen]))
     return steps
@@ -355,13 +399,13 @@ def drop_qualifiers(text: str) -> tuple[str, list[str]]:
     ('Non-small Cell Lung Cancer', ['Stage IV', 'AJCC v8'])
     >>> drop_qualifiers("Recurrent Adult Acute Myeloid Leukemia")
     ('Acute Myeloid Leukemia', ['Recurrent', 'Adult'])
+    >>> drop_qualifiers("Locally Advanced or Metastatic Breast Cancer")[0]
+    'Breast Cancer'
     """
     dropped = [m.group(0) for m in _QUALIFIERS.finditer(text)]
     if not dropped:
         return " ".join(text.split()), []  # as written: "Osteoarthritis, Knee" stays inverted
-    rest = _QUALIFIERS.sub(" ", text)
-    rest = _SEPARATORS.sub(" ", rest).strip(" ,;/-")
-    return " ".join(rest.split()), dropped
+    return _tidy(_QUALIFIERS.sub(" ", text)), dropped
 
 
 #: Names too general to stand for a mention that says more.
@@ -421,6 +465,14 @@ _ORGAN_OF = {
     "dental": "tooth",
     "mammary": "breast",
     "prostatic": "prostate",
+    "urethral": "urethra",
+    "vesical": "bladder",
+    "esophageal": "esophagus",
+    "colonic": "colon",
+    "rectal": "rectum",
+    "laryngeal": "larynx",
+    "ovarian": "ovary",
+    "uterine": "uterus",
 }
 
 

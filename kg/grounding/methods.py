@@ -107,6 +107,11 @@ class Method(StrEnum):
     MANUAL_CURATION = "manual_curation", 1.00, _CURATED, _EXACT, TRIALKG.ManualCuration
     #: Nothing matched: the mention stays ungrounded.
     NONE = "none", 0.0, _UNSPECIFIED, _EXACT, None
+    #: Nothing matched, and the mention names no disease: a population, a procedure, a
+    #: behaviour or state, a symptom or injury DOID does not cover, an organism, a substance
+    #: (:mod:`kg.grounding.scope` says which). It stays ungrounded, and is not counted among
+    #: the mentions a term was expected for.
+    OUT_OF_SCOPE = "out_of_scope", 0.0, _UNSPECIFIED, _EXACT, None
     #: Several terms matched equally: the mention stays ungrounded rather than guess.
     AMBIGUOUS = "ambiguous", 0.0, _UNSPECIFIED, _EXACT, None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.errors import RecordError
+from kg.grounding.methods import Method
 from kg.model import Grounding, MentionKind
 
 __all__ = ["KEPT_UNGROUNDED", "LoadReport"]
@@ -32,6 +33,10 @@ class LoadReport:
     grounded: dict[MentionKind, list[int]] = field(
         default_factory=lambda: {kind: [0, 0] for kind in MentionKind}
     )
+    #: Of the ungrounded, those that name no disease (:data:`Method.OUT_OF_SCOPE`), by kind.
+    out_of_scope: dict[MentionKind, int] = field(
+        default_factory=lambda: dict.fromkeys(MentionKind, 0)
+    )
     #: (trial key, grounding) for the first :data:`KEPT_UNGROUNDED` mentions left ungrounded.
     ungrounded: list[tuple[str, Grounding]] = field(default_factory=list)
 
@@ -45,6 +50,8 @@ class LoadReport:
             tally[0] += 1
         else:
             tally[1] += 1
+            if grounding.method == Method.OUT_OF_SCOPE:
+                self.out_of_scope[grounding.kind] += 1
             if len(self.ungrounded) < KEPT_UNGROUNDED:
                 self.ungrounded.append((key, grounding))
 
@@ -65,4 +72,6 @@ class LoadReport:
         for kind, (grounded, ungrounded) in other.grounded.items():
             self.grounded[kind][0] += grounded
             self.grounded[kind][1] += ungrounded
+        for kind, count in other.out_of_scope.items():
+            self.out_of_scope[kind] += count
         self.ungrounded.extend(other.ungrounded[: KEPT_UNGROUNDED - len(self.ungrounded)])

@@ -311,8 +311,8 @@ def trial_statements(
         mention = NamedNode(f"{record}/condition/{i}")
         yield (node, TRIALKG.conditionMention, mention)
         yield from _mention(mention, TRIALKG.ConditionMention, condition, grounding)
-        if grounding.object_id:
-            yield (node, TRIALKG.condition, OBO.term(grounding.object_id))
+        for term, _ in _links(grounding):
+            yield (node, TRIALKG.condition, term)
 
     # Arms, by label, so that interventions can point at the arms that receive them.
     arms: dict[str, NamedNode] = {}
@@ -365,18 +365,26 @@ def _mention(
         if grounding.comment:
             yield (mention, RDFS.comment, _string(grounding.comment))
         return
-    record = NamedNode(f"{mention.value}/grounding")
-    yield (mention, TRIALKG.grounding, record)
-    yield (record, RDF.type, TRIALKG.Grounding)
-    yield (record, TRIALKG.groundedTo, OBO.term(grounding.object_id))
-    yield (record, TRIALKG.method, METHOD_NODES[grounding.method])
-    yield (record, TRIALKG.confidence, Literal(str(grounding.confidence), datatype=XSD.decimal))
-    if grounding.matched_text:
-        yield (record, TRIALKG.matchedText, _string(grounding.matched_text))
-    if grounding.object_source_version:
-        yield (record, PROV.used, _iri_or_text(grounding.object_source_version))
-    if grounding.comment:
-        yield (record, RDFS.comment, _string(grounding.comment))
+    # A mention naming several conditions has a grounding record for each: /grounding for
+    # the first, /grounding/2 and on for the others.
+    for n, (term, link) in enumerate(_links(grounding), 1):
+        record = NamedNode(f"{mention.value}/grounding" + (f"/{n}" if n > 1 else ""))
+        yield (mention, TRIALKG.grounding, record)
+        yield (record, RDF.type, TRIALKG.Grounding)
+        yield (record, TRIALKG.groundedTo, term)
+        yield (record, TRIALKG.method, METHOD_NODES[link.method])
+        yield (record, TRIALKG.confidence, Literal(str(link.confidence), datatype=XSD.decimal))
+        if link.matched_text:
+            yield (record, TRIALKG.matchedText, _string(link.matched_text))
+        if link.object_source_version:
+            yield (record, PROV.used, _iri_or_text(link.object_source_version))
+        if link.comment:
+            yield (record, RDFS.comment, _string(link.comment))
+
+
+def _links(grounding: Grounding) -> list[tuple[NamedNode, Grounding]]:
+    """Each term a mention links (several when it names several conditions), with its link."""
+    return [(OBO.term(link.object_id), link) for link in grounding.links if link.object_id]
 
 
 def _cell_product(
@@ -389,8 +397,8 @@ def _cell_product(
     mention = NamedNode(f"{iri}/cell-type")
     yield (intervention, TRIALKG.cellTypeMention, mention)
     yield from _mention(mention, TRIALKG.CellTypeMention, product, grounding)
-    if grounding.object_id:
-        yield (intervention, TRIALKG.cellType, OBO.term(grounding.object_id))
+    for term, _ in _links(grounding):
+        yield (intervention, TRIALKG.cellType, term)
     if product.source_cell_line:
         yield (intervention, TRIALKG.sourceCellLine, _string(product.source_cell_line))
     if product.route:

@@ -125,7 +125,8 @@ def test_vocabulary_describes_exactly_the_methods_that_link(vocab: ox.Store) -> 
 
 
 def test_only_the_ways_of_staying_ungrounded_have_no_node() -> None:
-    assert {method for method in Method if method.node is None} == {Method.NONE, Method.AMBIGUOUS}
+    unlinked = {Method.NONE, Method.OUT_OF_SCOPE, Method.AMBIGUOUS}
+    assert {method for method in Method if method.node is None} == unlinked
 
 
 @pytest.fixture(scope="module")
