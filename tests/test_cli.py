@@ -43,6 +43,28 @@ def test_build_reports_trials_and_groundings(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_build_reports_the_share_of_mentions_that_may_name_a_disease(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    for number, label in ((901, "Healthy Volunteers"), (902, "ovarian insufficiensy")):
+        (records / f"hpscreg-{number}.txt").write_text(
+            SEED.read_text(encoding="utf-8")
+            .replace("NCT03877471", f"NCT09999{number}")
+            .replace("Label primary ovarian insufficiency", f"Label {label}")
+            .replace("Description An ovarian disease", "Description A state"),
+            encoding="utf-8",
+        )
+    result = run("build", records, SEED, "--store", tmp_path / "kg.db")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "condition mentions: 1 grounded (33.3%), 2 ungrounded, of which 1 name no disease"
+        " (population, procedure, symptom, ...); 50.0% of the 2 others grounded"
+    ) in result.stderr
+    assert "'Healthy Volunteers' (not a disease: a population, procedure or behaviour)" in (
+        result.stderr
+    )
+
+
 def test_trials_by_condition_finds_the_seed_under_ovarian_disease(store: Path) -> None:
     result = run("query", "trials-by-condition", "--param", "condition=DOID:1100", "--store", store)
     assert result.exit_code == 0

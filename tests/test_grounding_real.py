@@ -276,3 +276,118 @@ def test_every_row_of_the_missing_terms_table_names_a_live_term(grounder: Ground
         # and the ontology itself has no live term by that name, or the row would be needless
         named = [*grounder.index.by_label(name), *grounder.index.by_synonym(name)]
         assert all(grounder.index[c].obsolete for c in named), name
+
+
+@pytest.mark.parametrize(
+    ("mention", "curies"),
+    [
+        # a head noun both names share
+        ("Brain and Central Nervous System Tumors", ["DOID:1319", "DOID:3620"]),
+        ("Gastric or Gastroesophageal Cancer", ["DOID:10534", "DOID:0080374"]),
+        # each whole
+        ("Multiple Myeloma and Plasma Cell Neoplasm", ["DOID:9538", "DOID:6536"]),
+        (
+            "Acute Myeloid Leukaemia; Myelodysplastic Syndromes;Chronic Myelomonocytic Leukemia",
+            ["DOID:9119", "DOID:0050908", "DOID:0080188"],
+        ),
+    ],
+)
+def test_a_mention_naming_several_conditions_links_each(
+    grounder: Grounder, mention: str, curies: list[str]
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert [link.object_id for link in grounding.links] == curies
+    assert all(link.subject_label == mention for link in grounding.links)
+    assert grounding.comment and f"names {len(curies)} conditions" in grounding.comment
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie"),
+    [
+        # qualifiers joined by "or" and "/" are one disease's, not two diseases
+        ("Locally Advanced or Metastatic Breast Cancer", "DOID:1612"),
+        ("Untreated Advanced or Recurrent Thymic Carcinomas", "DOID:3284"),
+        ("Relapsed/Refractory T-cell Acute Lymphoid Leukaemia", "DOID:5603"),
+    ],
+)
+def test_joined_qualifiers_leave_one_disease(grounder: Grounder, mention: str, curie: str) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert [link.object_id for link in grounding.links] == [curie]
+    assert grounding.predicate_id == "skos:broadMatch"
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie", "method"),
+    [
+        ("Haemophilia A With Inhibitors", "DOID:12134", Method.QUALIFIERS_DROPPED),
+        ("Macular Edema Secondary to Retinal Vein Occlusion", "DOID:4449", Method.QUALIFIERS_DROPPED),
+        ("Acute Lymphoblastic Leukemia, in Relapse", "DOID:9952", Method.QUALIFIERS_DROPPED),
+        ("Lumbar Spondylolisthesis Involving L4-L5", "DOID:6682", Method.WORDS_DROPPED),
+        ("Narcolepsy Type 1", "DOID:8986", Method.QUALIFIERS_DROPPED),  # subtype number
+        ("Nephrotic Syndrome，Idiopathic", "DOID:1184", Method.WORDS_DROPPED),  # full-width comma
+        ("Primary Sjögren Syndrome", "DOID:12894", Method.WORDS_DROPPED),  # accent
+        ("Radiculopathy Lumbar", "DOID:4306", Method.WORDS_DROPPED),  # the site after
+        ("Hypercholesterolemia", "DOID:3146", Method.CURATED_BROADER),  # retired in DOID 2024
+    ],
+)
+def test_a_clause_or_subtype_gives_the_disease_it_qualifies(
+    grounder: Grounder, mention: str, curie: str, method: Method
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert (grounding.object_id, grounding.method) == (curie, method)
+    assert grounding.predicate_id == "skos:broadMatch"
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie"),
+    [
+        ("Urethral Cancer", "DOID:734"),  # DOID: "urethra cancer"
+        ("Spinal Stenoses", "DOID:6725"),  # "-oses" is the plural of "-osis"
+        ("Cerebrovascular Accident", "DOID:6713"),  # DOID: synonyms stroke and CVA only
+    ],
+)
+def test_a_site_or_plural_written_otherwise_links_exactly(
+    grounder: Grounder, mention: str, curie: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert (grounding.object_id, grounding.predicate_id) == (curie, "skos:exactMatch")
+
+
+@pytest.mark.parametrize(
+    ("mention", "said"),
+    [
+        ("Low Back Pain, Mechanical", "symptom"),
+        ("Nausea and Vomiting, Chemotherapy-Induced", "symptom"),
+        ("Leg Pain and/or Back Pain", "symptom"),
+        ("Human Immunodeficiency Virus Type 1 (HIV-1)", "organism"),
+        ("Sars-CoV2", "organism"),
+        ("Conjunctival Bacterial Flora", "organism"),
+        ("Patients Undergoing a Lumbar Slipped Disc Surgery", "population"),
+        ("Healthy Japanese Subjects", "population"),
+        ("Infant, Premature", "population"),
+        ("Arthroplasty, Replacement, Knee", "procedure"),
+        ("Diskectomy", "procedure"),
+        ("Continuous Glucose Monitoring", "procedure"),
+        ("Cannabis Use", "behaviour"),
+        ("HIV Seronegativity", "state"),
+        ("Zygomatic Fractures", "injury"),
+        ("Accelerated Phase of Disease", "phase"),
+    ],
+)
+def test_a_mention_that_names_no_disease_says_what_it_names(
+    grounder: Grounder, mention: str, said: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert (grounding.object_id, grounding.method) == (None, Method.OUT_OF_SCOPE)
+    assert grounding.comment and grounding.comment.startswith("not a disease: ")
+    assert said in grounding.comment
+
+
+@pytest.mark.parametrize(
+    "mention", ["Drug Use Disorders", "Sepsis", "HTLV-I Infection", "Choroidal Neovascularization"]
+)
+def test_a_disease_no_term_matched_is_not_said_to_be_no_disease(
+    grounder: Grounder, mention: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert grounding.method != Method.OUT_OF_SCOPE

@@ -182,3 +182,34 @@ def test_overrides_without_the_needed_columns_name_file_and_line(tmp_path: Path)
     path.write_text("# a comment\nlabel\tterm\nx\tDOID:1\n")
     with pytest.raises(RecordError, match=r"bad\.tsv:2.*subject_label"):
         read_overrides(path)
+
+
+def test_a_mention_naming_two_diseases_has_a_row_and_a_link_for_each(
+    tmp_path: Path, seed_store_path: Path
+) -> None:
+    record = tmp_path / "hpscreg-901.txt"
+    record.write_text(
+        SEED.read_text(encoding="utf-8")
+        .replace("NCT03877471", "NCT09999998")
+        .replace("Label primary ovarian insufficiency", "Label Breast and Ovarian Cancer")
+        .replace("Description An ovarian disease", "Description A disease"),
+        encoding="utf-8",
+    )
+    path = tmp_path / "kg.db"
+    shutil.copytree(seed_store_path, path)
+    load_into(path, [record])
+    store = Store.open_read_only(path)
+    rows = [
+        r
+        for r in iter_mappings(store)
+        if r.subject_id == "trialkg.record:hpscreg/901/condition/1"
+    ]
+    assert sorted(r.object_label for r in rows) == ["breast cancer", "ovarian cancer"]
+    assert {r.subject_label for r in rows} == {"Breast and Ovarian Cancer"}
+    # the trial is found under either disease
+    mention = "<https://w3id.org/trialkg/record/hpscreg/901/condition/1>"
+    linked = store.query(
+        "SELECT ?term WHERE { GRAPH ?g { ?t <https://w3id.org/trialkg/vocab#condition> ?term ;"
+        f" <https://w3id.org/trialkg/vocab#conditionMention> {mention} }} }} ORDER BY ?term"
+    )
+    assert [row["term"].value.rsplit("/", 1)[-1] for row in linked] == ["DOID_1612", "DOID_2394"]

@@ -57,8 +57,8 @@ class MappingRow:
 
 
 _GROUNDINGS = """
-SELECT ?mention ?label ?type ?term ?termLabel ?method ?confidence ?matched ?used ?comment ?record
-       ?disagreement
+SELECT ?mention ?grounding ?label ?type ?term ?termLabel ?method ?confidence ?matched ?used
+       ?comment ?record ?disagreement
 WHERE {
   GRAPH ?g {
     ?mention a ?type ; rdfs:label ?label ; trialkg:grounding ?grounding .
@@ -72,7 +72,7 @@ WHERE {
   }
   OPTIONAL { ?term rdfs:label ?termLabel }
 }
-ORDER BY ?mention
+ORDER BY ?mention ?grounding
 """
 
 
@@ -136,9 +136,12 @@ def _grounded(store: QuadStore, base: str) -> Iterator[MappingRow]:
     seen: set[str] = set()
     for row in result:
         mention = term_text(row["mention"])
-        if mention in seen:  # one row per mention even if the term has several labels
+        # One row per grounding (a mention naming two diseases has two), even if the term
+        # has several labels.
+        grounding = term_text(row["grounding"])
+        if grounding in seen:
             continue
-        seen.add(mention)
+        seen.add(grounding)
         node = term_text(row["method"])
         # A node no method has (in a store another release of trialkg built) reads as lexical.
         method = Method.of_node(node)
