@@ -320,7 +320,11 @@ def test_joined_qualifiers_leave_one_disease(grounder: Grounder, mention: str, c
     ("mention", "curie", "method"),
     [
         ("Haemophilia A With Inhibitors", "DOID:12134", Method.QUALIFIERS_DROPPED),
-        ("Macular Edema Secondary to Retinal Vein Occlusion", "DOID:4449", Method.QUALIFIERS_DROPPED),
+        (
+            "Macular Edema Secondary to Retinal Vein Occlusion",
+            "DOID:4449",
+            Method.QUALIFIERS_DROPPED,
+        ),
         ("Acute Lymphoblastic Leukemia, in Relapse", "DOID:9952", Method.QUALIFIERS_DROPPED),
         ("Lumbar Spondylolisthesis Involving L4-L5", "DOID:6682", Method.WORDS_DROPPED),
         ("Narcolepsy Type 1", "DOID:8986", Method.QUALIFIERS_DROPPED),  # subtype number
