@@ -200,9 +200,7 @@ def test_a_mention_naming_two_diseases_has_a_row_and_a_link_for_each(
     load_into(path, [record])
     store = Store.open_read_only(path)
     rows = [
-        r
-        for r in iter_mappings(store)
-        if r.subject_id == "trialkg.record:hpscreg/901/condition/1"
+        r for r in iter_mappings(store) if r.subject_id == "trialkg.record:hpscreg/901/condition/1"
     ]
     assert sorted(r.object_label for r in rows) == ["breast cancer", "ovarian cancer"]
     assert {r.subject_label for r in rows} == {"Breast and Ovarian Cancer"}
