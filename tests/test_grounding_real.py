@@ -374,6 +374,7 @@ def test_a_site_or_plural_written_otherwise_links_exactly(
         ("Continuous Glucose Monitoring", "procedure"),
         ("Cannabis Use", "behaviour"),
         ("HIV Seronegativity", "state"),
+        ("Ventricular Function, Left", "measurement"),
         ("Zygomatic Fractures", "injury"),
         ("Accelerated Phase of Disease", "phase"),
     ],
@@ -395,3 +396,38 @@ def test_a_disease_no_term_matched_is_not_said_to_be_no_disease(
 ) -> None:
     grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
     assert grounding.method != Method.OUT_OF_SCOPE
+
+
+def test_the_study_mesh_coding_never_grounds_what_names_no_disease(grounder: Grounder) -> None:
+    # A vaccine study of healthy volunteers is coded with the disease the vaccine prevents.
+    trial = _trial(["Healthy Participants"], [Code("Tetanus", "MESH:D013742")])
+    (only,) = grounder(trial).conditions
+    assert (only.object_id, only.method) == (None, Method.OUT_OF_SCOPE)
+
+
+@pytest.mark.parametrize(
+    ("mention", "curie"),
+    [
+        # the parentheses give the name in more words: it, and what follows them
+        (
+            "Lymphoblastic Lymphoma (Precursor T-Lymphoblastic Lymphoma/Leukaemia) Refractory",
+            "DOID:7936",
+        ),
+        ("Acute Lymphocytic Leukemia", "DOID:9952"),  # DOID's label says lymphoblastic
+        ("Mental Disorders", "DOID:150"),  # DOID: disease of mental health
+    ],
+)
+def test_a_name_in_parentheses_or_in_other_words_links_it(
+    grounder: Grounder, mention: str, curie: str
+) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert [link.object_id for link in grounding.links] == [curie]
+
+
+def test_a_list_in_parentheses_is_neither_inverted_nor_read_for_its_head_noun(
+    grounder: Grounder,
+) -> None:
+    mention = "Mental Health Issue (E.G., Depression, Psychosis, Personality Disorder, Abuse)"
+    assert not any(form.startswith("Abuse)") for form in variants(mention))
+    grounding = grounder.mention(MentionKind.CONDITION, Condition(mention))
+    assert grounding.object_id in (None, "DOID:150")  # never a disease of the list alone

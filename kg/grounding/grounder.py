@@ -345,6 +345,9 @@ def _condition_fallbacks(
     # MeSH's inverted order put back first: the head noun of "Bone Diseases, Metabolic" is
     # the last word of "Metabolic Bone Diseases".
     forms = sorted(variants(kind_of or rest or label), key=lambda form: "," in form)
+    # A form that ends in words in parentheses has no head noun at its end ("Issue (E.G.,
+    # ..., Substance Abuse)"): the forms without them, when there are.
+    forms = [form for form in forms if not form.endswith(")")] or forms
     for text in forms:
         candidates, left = matcher.head_terms(text)
         live = _prefer_live(matcher.index, candidates)
@@ -368,6 +371,7 @@ def _condition_fallbacks(
 
 #: Where two names share words: "Brain and Central Nervous System Tumors", "Gastric or
 #: Gastroesophageal Cancer", "Myelodysplastic/Myeloproliferative Diseases".
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
 _COORDINATOR = re.compile(r"\s+(?:and/or|and|or|&)\s+|(?<=[a-z])/(?=[a-z])", re.I)
 
 
@@ -379,7 +383,8 @@ def _coordinated(label: str) -> list[list[str]]:
     >>> _coordinated("Transitional Cell Cancer of the Renal Pelvis and Ureter")[-1]
     ['Transitional Cell Cancer of the Renal Pelvis', 'Transitional Cell Cancer of the Ureter']
     """
-    pieces = _COORDINATOR.split(label)
+    # Words in parentheses are no part of it: "Lymphoma (Precursor Lymphoma/Leukaemia)".
+    pieces = _COORDINATOR.split(_PARENTHESES.sub("", label))
     if len(pieces) != 2:
         return []  # lists of three and more are left to the semicolons sponsors put between
     left, right = (piece.strip(" ,") for piece in pieces)
@@ -737,8 +742,8 @@ class Grounder:
         a generic one), or every descriptor when the study has only this condition, and of the
         terms they reach the most specific.
         """
-        if grounding.method == Method.MANUAL_CURATION:
-            return grounding
+        if grounding.method in (Method.MANUAL_CURATION, Method.OUT_OF_SCOPE):
+            return grounding  # a curator's word, or no disease to code ("Healthy")
         reached = {code: self._mesh_terms(code) for code in mesh}
         label = grounding.subject_label
         if grounding.object_id is None or grounding.method in _MESH_MAY_NARROW:

@@ -98,6 +98,19 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _ROMAN_WORD = re.compile(r"\b(i{1,3}|iv|v)\b", re.I)
 
 
+_INSIDE = re.compile(r"^[^()]*\(([^(),]+)\)([^()]*)$")
+
+
+def _named_inside(text: str) -> str | None:
+    """A name the parentheses give in more words than an abbreviation, with what follows
+    them: "Lymphoblastic Lymphoma (Precursor T-Lymphoblastic Lymphoma/Leukaemia) Refractory"
+    -> "Precursor T-Lymphoblastic Lymphoma/Leukaemia Refractory"."""
+    match = _INSIDE.match(text)
+    if not match or len(match.group(1).split()) < 2:
+        return None
+    return f"{match.group(1).strip()} {match.group(2).strip()}".strip()
+
+
 def _plain(text: str) -> str | None:
     """Compatibility forms and accents undone: "Sjögren" -> "Sjogren", a full-width comma
     ("Nephrotic Syndrome，Idiopathic") -> ","."""
@@ -113,6 +126,8 @@ def _inverted(text: str) -> str | None:
     parts = [part.strip() for part in text.split(",")]
     if len(parts) < 2 or not all(parts) or any(len(part.split()) > 4 for part in parts):
         return None
+    if "(" in text:
+        return None  # a list inside parentheses: "Issue (E.G., Depression, Psychosis)"
     return " ".join(reversed(parts))
 
 
@@ -218,6 +233,8 @@ _SAME_WORDS = [
     (re.compile(r"\baddiction\b", re.I), "dependence"),
     (re.compile(r"\btobacco (?=dependence\b)", re.I), "nicotine "),
     (re.compile(r"\bcommunicable\b", re.I), "infectious"),
+    # The same leukaemia: DOID's label says lymphoblastic, its subtypes' names lymphocytic.
+    (re.compile(r"\bacute lymphocytic\b", re.I), "acute lymphoblastic"),
     (re.compile(r"\bhypofunction\b", re.I), "insufficiency"),
     (re.compile(r"\bspondyl(?:o)?arthritis\b", re.I), "spondyloarthropathy"),
     (re.compile(r"\bimmun(?:e|ologic|ological)\s+deficiency\b", re.I), "immunodeficiency"),
@@ -320,6 +337,7 @@ def variants(text: str) -> list[str]:
 
     add(_plain)
     add(lambda t: _TRAILING_PARENTHESIS.sub("", t))
+    add(_named_inside)
     add(_inverted)
     add(_american)
     add(lambda t: _POSSESSIVE.sub("", t))

@@ -53,14 +53,15 @@ _HEADS: dict[str, frozenset[str]] = {
         "rehabilitation training traction implant implantation anesthesia anaesthesia "
         "monitoring dialysis hemodialysis transfusion vaccination immunization screening "
         "prevention reduction cessation technique concept medicine device modeling "
-        "modelling intelligence trial amputation donation"
+        "modelling intelligence trial amputation donation application management"
     ),
     "a behaviour, state or measurement": _words(
         "pregnancy postpartum puerperium aging ageing sleep stress smoking drinking use "
         "behavior behaviour activity exercise cognition attention equilibrium consumption "
         "pressure perception adherence health life mortality morbidity recurrence "
         "genotype frequency predisposition seronegativity seropositivity deprivation "
-        "abstinence change decline effect enhancement inflammation scarring overweight"
+        "abstinence change decline effect enhancement inflammation scarring overweight "
+        "function"
     ),
     "a symptom, which DOID does not cover": _words(
         "pain ache fever fatigue nausea vomiting headache dizziness colic weakness "
