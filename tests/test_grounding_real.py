@@ -202,6 +202,7 @@ def test_a_disease_the_ontology_lacks_links_broader_and_says_so(
         "Cardiac Surgery Complications",  # a procedure's complication, not the heart's disease
         "Degenerative Disorder",  # "degenerative disease" is a synonym, and names no body part
         "Diabetes Related to Cystic Fibrosis",  # about cystic fibrosis, by its last words
+        "Wilms Tumor",  # "tumor" alone names DOID's root of all neoplasms: too general
     ],
 )
 def test_words_that_relate_a_disease_to_something_else_are_not_dropped(
@@ -308,6 +309,8 @@ def test_a_mention_naming_several_conditions_links_each(
         ("Locally Advanced or Metastatic Breast Cancer", "DOID:1612"),
         ("Untreated Advanced or Recurrent Thymic Carcinomas", "DOID:3284"),
         ("Relapsed/Refractory T-cell Acute Lymphoid Leukaemia", "DOID:5603"),
+        # a name with "and" in it, once the qualifiers are dropped
+        ("Recurrent Head and Neck Carcinoma", "DOID:1542"),
     ],
 )
 def test_joined_qualifiers_leave_one_disease(grounder: Grounder, mention: str, curie: str) -> None:
@@ -346,6 +349,7 @@ def test_a_clause_or_subtype_gives_the_disease_it_qualifies(
     ("mention", "curie"),
     [
         ("Urethral Cancer", "DOID:734"),  # DOID: "urethra cancer"
+        ("Cervical Carcinoma", "DOID:2893"),  # DOID: "cervix carcinoma"
         ("Spinal Stenoses", "DOID:6725"),  # "-oses" is the plural of "-osis"
         ("Cerebrovascular Accident", "DOID:6713"),  # DOID: synonyms stroke and CVA only
     ],

@@ -301,9 +301,9 @@ def _condition_fallbacks(
         # Before the fallbacks: "Healthy Volunteers" must not become a disease of volunteers.
         return _unmatched(kind, label, Method.OUT_OF_SCOPE, "not a disease: " + _PLAINLY)
     parts = [part.strip() for part in _PARTS.split(label) if part.strip()]
-    readings = [parts] if len(parts) > 1 else _coordinated(label)
-    if readings:
-        return _several(kind, label, readings, matcher)
+    if len(parts) > 1:
+        # "Smoking Cessation; Nicotine Dependence": each part that is a disease.
+        return _several(kind, label, [parts], matcher, every=False)
     expansion = _spelt_out(label, acronyms)
     if expansion:
         found = _match_words(matcher, expansion, None)
@@ -316,6 +316,12 @@ def _condition_fallbacks(
             if isinstance(found, tuple):
                 words = ", ".join(dropped)
                 return made(found[0], Method.QUALIFIERS_DROPPED, text, f"broader: dropped {words}")
+    readings = _coordinated(label)
+    if readings:
+        # After the qualifiers: "Recurrent Head and Neck Carcinoma" is one disease.
+        several = _several(kind, label, readings, matcher, every=True)
+        if several.grounded or several.method == Method.OUT_OF_SCOPE:
+            return several
     rest, dropped = drop_qualifiers(label)
     clause = _CLAUSE.match(rest or label)
     kind_of = None
@@ -402,15 +408,22 @@ def _coordinated(label: str) -> list[list[str]]:
 
 
 def _several(
-    kind: MentionKind, label: str, readings: list[list[str]], matcher: Matcher
+    kind: MentionKind, label: str, readings: list[list[str]], matcher: Matcher, *, every: bool
 ) -> Grounding:
     """A mention naming several conditions, grounded name by name as the reading that links
     them best (the most confidence in all) says; each name's own link is kept, the first as
-    the mention's and the others as :attr:`~kg.model.Grounding.also`."""
+    the mention's and the others as :attr:`~kg.model.Grounding.also`.
+
+    :param every: a reading counts only when each of its names is linked or names no disease
+        (a coordination: "Recurrent Head" of "Recurrent Head and Neck Carcinoma" is none);
+        else the names that are linked count (a list: "Smoking Cessation; Nicotine Dependence").
+    """
     best: list[Grounding] = []
     beyond: Grounding | None = None
     for names in readings:
         each = [ground_mention(kind, name, matcher.index, matcher=matcher) for name in names]
+        if every and not all(g.grounded or g.method == Method.OUT_OF_SCOPE for g in each):
+            continue
         linked = list({g.object_id: g for g in each if g.grounded}.values())
         if sum(g.confidence for g in linked) > sum(g.confidence for g in best):
             best = linked

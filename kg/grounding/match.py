@@ -290,14 +290,20 @@ def _with_type(text: str) -> str | None:
     return f"{match.group(1)} type {match.group(2)}"
 
 
-_ORGAN_CANCER = re.compile(r"^(\w+)\s+(cancers?)$", re.I)
+_ORGAN_CANCER = re.compile(r"^(\w+)\s+(cancers?|carcinomas?)$", re.I)
+#: Before "cancer" or "carcinoma", "cervical" is the uterine cervix's.
+_CANCER_ORGAN_OF = {"cervical": "cervix"}
 
 
 def _organ_cancer(text: str) -> str | None:
-    """ "Urethral Cancer": DOID names a site's cancer by the organ's noun, "urethra cancer"."""
+    """ "Urethral Cancer", "Cervical Carcinoma": DOID names a site's cancer by the organ's
+    noun, "urethra cancer", "cervix carcinoma"."""
     match = _ORGAN_CANCER.match(text)
-    organ = _ORGAN_OF.get(match.group(1).lower()) if match else None
-    return f"{organ} {match.group(2)}" if match and organ else None
+    if not match:
+        return None
+    adjective = match.group(1).lower()
+    organ = _CANCER_ORGAN_OF.get(adjective) or _ORGAN_OF.get(adjective)
+    return f"{organ} {match.group(2)}" if organ else None
 
 
 #: Where in the body, as sponsors put it after the disease: "Radiculopathy Lumbar".
@@ -427,7 +433,9 @@ def drop_qualifiers(text: str) -> tuple[str, list[str]]:
 
 
 #: Names too general to stand for a mention that says more.
-_GENERIC = frozenset({"disease", "disorder", "syndrome", "condition", "cancer", "infection"})
+_GENERIC = frozenset(
+    {"disease", "disorder", "syndrome", "condition", "cancer", "infection", "tumor", "neoplasm"}
+)
 
 
 #: Head nouns that say only that something is wrong with the body part before them.
