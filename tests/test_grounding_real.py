@@ -111,10 +111,13 @@ def test_what_is_no_disease_stays_ungrounded_and_says_why(grounder: Grounder, me
         ("DRUG", "Expanded Syngeneic T Lymphocytes", "CL:0000084"),
         # "a" of "with a lentiviral vector" is no cell type (a CL synonym is one letter)
         ("BIOLOGICAL", "CAR-T cells made with a lentiviral vector", "CL:0000084"),
+        ("BIOLOGICAL", "LILRB4 STAR-T cells injection", "CL:0000084"),  # "-T" names T cells
+        # a product's code, not CL's "C cell" (parafollicular cell)
+        ("BIOLOGICAL", "combined TG-C cells", None),
     ],
 )
 def test_cell_products_link_the_most_specific_cell_type_the_words_support(
-    grounder: Grounder, kind: str, name: str, curie: str
+    grounder: Grounder, kind: str, name: str, curie: str | None
 ) -> None:
     assert is_cell_product(kind, name)
     product = CellProduct(name, intervention_type=kind)

@@ -528,10 +528,13 @@ def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
         text = pattern.sub(expansion, text)
     words = text.split()
     table = matcher.loose_labels()
+    # "TG-C cells": a product's code, not C (parafollicular) cells; "-T" and "-B" name the
+    # cells they are ("STAR-T cells").
+    coded = {f"{m.group(1).lower()} cell" for m in _CODED_LETTER.finditer(label)}
     for end in range(len(words), 0, -1):
         for start in range(end):
             phrase = " ".join(words[start:end])
-            if phrase in _TOO_GENERAL or len(phrase) < 3:
+            if phrase in _TOO_GENERAL or len(phrase) < 3 or phrase in coded:
                 continue  # "a" of "with a lentiviral vector" names no cell
             # CL says "precursor" where sponsors say "progenitor" ("oligodendrocyte precursor").
             named = table.get(phrase) or table.get(phrase.replace("progenitor", "precursor")) or []
@@ -539,6 +542,9 @@ def _contained_term(matcher: Matcher, label: str) -> tuple[str, str] | None:
             if found:
                 return (found[0], phrase) if len(found) == 1 else None
     return None
+
+
+_CODED_LETTER = re.compile(r"\b[A-Za-z0-9]{2,}-([AC-SU-Zac-su-z])\b")
 
 
 def _first_sentence(text: str | None) -> str | None:

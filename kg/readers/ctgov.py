@@ -130,6 +130,10 @@ def is_cell_product(kind: str | None, name: str, description: str | None = None)
     (True, True)
     >>> is_cell_product("DRUG", "Syngeneic T Lymphocytes"), is_cell_product("DRUG", "Cell lysate")
     (True, False)
+    >>> is_cell_product("BIOLOGICAL", "BRTX-100", "Cultured mesenchymal stem cells. Injected.")
+    True
+    >>> is_cell_product("PROCEDURE", "Blood Draw", "Phlebotomy for testing of T cell identity.")
+    False
     """
     if _NOT_A_PRODUCT.search(name):
         return False
@@ -137,7 +141,25 @@ def is_cell_product(kind: str | None, name: str, description: str | None = None)
         return as_code(kind) == "DRUG" and bool(_PLAINLY_CELLS.search(name))
     if _CAR.search(name):
         return True
-    return bool(_CELL_WORDS.search(name) or (description and _CELL_WORDS.search(description)))
+    return bool(_CELL_WORDS.search(name) or (description and _describes_cells(description)))
+
+
+#: Cells examined, collected or given around the intervention, not by it: "routine full blood
+#: count with white cell differential", "2-4 days prior to the first stem cell collection".
+_AROUND_CELLS = re.compile(
+    r"\b(counts?|differential|subsets?|test(?:s|ing)?|assays?|analy[sz](?:ed|is)|collect(?:ed|ion)"
+    r"|aspirat\w*|phlebotomy|samples?|following|after|prior to|before)\b",
+    re.IGNORECASE,
+)
+
+
+def _describes_cells(description: str) -> bool:
+    """Whether a description's first sentence, which says what an intervention is, says it is
+    cells ("Hypoxic cultured mesenchymal stem cells (MSCs) from autologous bone marrow"), and
+    not cells examined or collected beside it (a blood draw, filgrastim before a stem cell
+    collection)."""
+    first = re.split(r"(?<=[a-z)])\.\s", description, maxsplit=1)[0]
+    return bool(_CELL_WORDS.search(first)) and not _AROUND_CELLS.search(first)
 
 
 def split_interventions(
