@@ -48,6 +48,11 @@ def test_the_same_name_written_another_way_links_exactly(
     assert grounding.predicate_id == "skos:exactMatch"
 
 
+def test_cushing_syndrome_is_not_linked_to_primary_hyperaldosteronism(grounder: Grounder) -> None:
+    grounding = grounder.mention(MentionKind.CONDITION, Condition("Cushing's Syndrome"))
+    assert grounding.object_id != "DOID:446"  # DOID 2024's EXACT synonym is wrong
+
+
 def test_a_wrong_exact_synonym_of_the_release_is_never_used(grounder: Grounder) -> None:
     # DOID 2024 lists "diabetes mellitus type 2" as an EXACT synonym of MODY type 1.
     grounding = grounder.mention(MentionKind.CONDITION, Condition("Diabetes Mellitus, Type 2"))
@@ -384,6 +389,7 @@ def test_a_site_or_plural_written_otherwise_links_exactly(
         ("Ventricular Function, Left", "measurement"),
         ("Zygomatic Fractures", "injury"),
         ("Accelerated Phase of Disease", "phase"),
+        ("Analgesia", "procedure"),  # not DOID 2024's synonym of pain agnosia
     ],
 )
 def test_a_mention_that_names_no_disease_says_what_it_names(
@@ -421,6 +427,8 @@ def test_the_study_mesh_coding_never_grounds_what_names_no_disease(grounder: Gro
             "DOID:7936",
         ),
         ("Acute Lymphocytic Leukemia", "DOID:9952"),  # DOID's label says lymphoblastic
+        # the table's meaning of a bare abbreviation over DOID's synonym for Miller-Dieker
+        ("MDS", "DOID:0050908"),
         ("Mental Disorders", "DOID:150"),  # DOID: disease of mental health
     ],
 )

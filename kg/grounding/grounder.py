@@ -206,6 +206,14 @@ def ground_mention(
             return made(translated[0], Method.XREF, label.strip())
 
     found = _match_words(matcher, label, description)
+    if kind is MentionKind.CONDITION:
+        # A bare abbreviation means what the record, else the table of those trial records
+        # use, spells out, over an ontology synonym for something else ("MDS": myelodysplastic
+        # syndrome, not Miller-Dieker syndrome).
+        expansion = _spelt_out(label, acronyms)
+        meant = _match_words(matcher, expansion, None) if expansion else None
+        if isinstance(meant, tuple) and (not isinstance(found, tuple) or found[0] != meant[0]):
+            return made(meant[0], Method.ACRONYM, expansion, f"'{label}' spelt out: {expansion}")
     if isinstance(found, Grounding):
         return found  # ambiguous: never settled by chance
     if found is not None:

@@ -53,7 +53,7 @@ _HEADS: dict[str, frozenset[str]] = {
         "rehabilitation training traction implant implantation anesthesia anaesthesia "
         "monitoring dialysis hemodialysis transfusion vaccination immunization screening "
         "prevention reduction cessation technique concept medicine device modeling "
-        "modelling intelligence trial amputation donation application management"
+        "modelling intelligence trial amputation donation application management analgesia"
     ),
     "a behaviour, state or measurement": _words(
         "pregnancy postpartum puerperium aging ageing sleep stress smoking drinking use "
