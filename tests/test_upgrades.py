@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from click.testing import CliRunner
 
@@ -49,6 +51,14 @@ def test_lost_link_is_reported(old: TermIndex, new: TermIndex) -> None:
     after = ground_mention(MentionKind.CONDITION, "splenic artery aneurysm", new)  # not in 2026
     assert before.object_id is not None
     assert compare("t", before, after, new).changes == ("link lost",)
+
+
+def test_a_change_among_a_mentions_other_links_is_reported(new: TermIndex) -> None:
+    both = ground_mention(MentionKind.CONDITION, "Breast and Ovarian Cancer", new)
+    assert [link.object_id for link in both.links] == ["DOID:1612", "DOID:2394"]
+    first_only = replace(both, also=())
+    assert compare("t", first_only, both, new).changes == ("other links changed",)
+    assert compare("t", both, both, new).changes == ("unchanged",)
 
 
 def test_upgrade_command_prints_one_line_per_mention() -> None:

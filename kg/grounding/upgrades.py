@@ -8,7 +8,9 @@ For each mention the report gives the link before and after, and one change:
   lower confidence (for instance an exact synonym that became the label);
 - ``replaced``: the old term became obsolete and its replacement is linked now;
 - ``relinked``: another term entirely;
-- ``link lost`` / ``link gained``: grounded before and not now, or the other way round.
+- ``link lost`` / ``link gained``: grounded before and not now, or the other way round;
+- ``other links changed``: a mention naming several conditions links another set of terms
+  besides its first ("Breast and Ovarian Cancer").
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def compare(trial: str, old: Grounding, new: Grounding, new_index: TermIndex) ->
             changes.append("label changed")
         if old.method != new.method or old.confidence != new.confidence:
             changes.append("better match" if new.confidence > old.confidence else "weaker match")
+    if {g.object_id for g in old.also} != {g.object_id for g in new.also}:
+        changes.append("other links changed")
     return Change(
         trial, old.kind.value, old.subject_label, tuple(changes) or ("unchanged",), old, new
     )
