@@ -378,6 +378,9 @@ def test_a_site_or_plural_written_otherwise_links_exactly(
         ("Human Immunodeficiency Virus Type 1 (HIV-1)", "organism"),
         ("Sars-CoV2", "organism"),
         ("Conjunctival Bacterial Flora", "organism"),
+        # the virus, even where DOID lists its name among the infection's synonyms
+        ("Respiratory Syncytial Virus (RSV)", "organism"),
+        ("Human Papillomavirus", "organism"),
         ("Patients Undergoing a Lumbar Slipped Disc Surgery", "population"),
         ("Healthy Japanese Subjects", "population"),
         ("Infant, Premature", "population"),

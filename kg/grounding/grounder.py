@@ -42,7 +42,7 @@ from kg.grounding.match import (
     variants,
 )
 from kg.grounding.methods import Method
-from kg.grounding.scope import names_no_disease
+from kg.grounding.scope import names_an_organism, names_no_disease
 from kg.ids import to_curie
 from kg.model import (
     CellProduct,
@@ -205,6 +205,9 @@ def ground_mention(
         if len(translated) == 1:
             return made(translated[0], Method.XREF, label.strip())
 
+    if kind is MentionKind.CONDITION and names_an_organism(label):
+        reason = names_no_disease(label)
+        return _unmatched(kind, label, Method.OUT_OF_SCOPE, f"not a disease: {reason}")
     found = _match_words(matcher, label, description)
     if kind is MentionKind.CONDITION:
         # A bare abbreviation means what the record, else the table of those trial records

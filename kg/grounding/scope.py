@@ -32,7 +32,7 @@ import re
 
 from kg.grounding.match import loose
 
-__all__ = ["names_no_disease"]
+__all__ = ["names_an_organism", "names_no_disease"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -120,4 +120,13 @@ def names_no_disease(label: str) -> str | None:
         return None
     if words[-1].endswith(_PROCEDURE_SUFFIXES):
         return _REASON_OF["surgery"]
+    if words[-1].endswith("virus"):
+        return _ORGANISM  # "Human Papillomavirus", "Cytomegalovirus"
     return _REASON_OF.get(words[-1])
+
+
+def names_an_organism(label: str) -> bool:
+    """Whether the mention names a virus or bacterium rather than the disease it causes: a
+    trial's condition "Respiratory Syncytial Virus (RSV)" is not linked to the infection even
+    where the ontology lists the virus's name among the infection's synonyms."""
+    return names_no_disease(label) == _ORGANISM
