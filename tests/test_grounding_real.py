@@ -360,6 +360,8 @@ def test_a_clause_or_subtype_gives_the_disease_it_qualifies(
         ("Cervical Carcinoma", "DOID:2893"),  # DOID: "cervix carcinoma"
         ("Spinal Stenoses", "DOID:6725"),  # "-oses" is the plural of "-osis"
         ("Cerebrovascular Accident", "DOID:6713"),  # DOID: synonyms stroke and CVA only
+        ("Metabolic Disorders", "DOID:0014667"),  # DOID: "metabolic disease"
+        ("Immunologic Diseases", "DOID:2914"),  # DOID: "immune system disease"
     ],
 )
 def test_a_site_or_plural_written_otherwise_links_exactly(

@@ -251,6 +251,9 @@ _SAME_WORDS = [
         ),
         r"\1 system disease",
     ),
+    (re.compile(r"^immunologic(?:al)?\s+diseases?$", re.I), "immune system disease"),
+    # DOID says "disease" where sponsors say "disorder": "Metabolic Disorders".
+    (re.compile(r"\bdisorders?$", re.I), "disease"),
 ]
 
 
