@@ -211,3 +211,24 @@ def test_a_mention_naming_two_diseases_has_a_row_and_a_link_for_each(
         f" <https://w3id.org/trialkg/vocab#conditionMention> {mention} }} }} ORDER BY ?term"
     )
     assert [row["term"].value.rsplit("/", 1)[-1] for row in linked] == ["DOID_1612", "DOID_2394"]
+
+
+def test_review_leaves_out_what_names_no_disease_unless_asked(
+    tmp_path: Path, seed_store_path: Path, index
+) -> None:
+    record = tmp_path / "hpscreg-902.txt"
+    record.write_text(
+        SEED.read_text(encoding="utf-8")
+        .replace("NCT03877471", "NCT09999997")
+        .replace("Label primary ovarian insufficiency", "Label Healthy Volunteers")
+        .replace("Description An ovarian disease", "Description People"),
+        encoding="utf-8",
+    )
+    path = tmp_path / "kg.db"
+    shutil.copytree(seed_store_path, path)
+    load_into(path, [record])
+    store = Store.open_read_only(path)
+    assert "Healthy Volunteers" not in {item.mention for item in review(store, index)}
+    (item,) = [i for i in review(store, index, no_disease=True) if i.trial == "NCT09999997"]
+    assert item.mention == "Healthy Volunteers"
+    assert item.reason.startswith("ungrounded (not a disease: ")

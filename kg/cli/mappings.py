@@ -44,13 +44,19 @@ def mappings_export(out_path: Path, store_spec: StoreSpec, base: str) -> None:
     show_default=True,
     help="Groundings below this confidence are listed too.",
 )
+@click.option(
+    "--no-disease",
+    is_flag=True,
+    help="Also list the conditions left ungrounded because they name no disease.",
+)
 @STORE_OPTION
 @BASE_OPTION
-def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
+def mappings_review(threshold: float, no_disease: bool, store_spec: StoreSpec, base: str) -> None:
     """List ungrounded, ambiguous and low-confidence mentions with their closest terms.
 
-    To decide one, add a row (subject_label, object_id) to an SSSOM TSV of overrides and
-    rebuild with --overrides FILE.
+    Conditions that name no disease (a population, a procedure, a symptom DOID leaves out)
+    are left out unless --no-disease. To decide one, add a row (subject_label, object_id) to
+    an SSSOM TSV of overrides and rebuild with --overrides FILE.
 
     Example: trialkg mappings review
     """
@@ -58,7 +64,8 @@ def mappings_review(threshold: float, store_spec: StoreSpec, base: str) -> None:
     from kg.ontology.terms import TermIndex
 
     store = open_for_command(store_spec, read_only=True)
-    items = review(store, TermIndex.from_store(store, base=base), threshold=threshold)
+    index = TermIndex.from_store(store, base=base)
+    items = review(store, index, threshold=threshold, no_disease=no_disease)
     out = sys.stdout
     for item in items:
         current = f" -> {item.current} ({item.confidence})" if item.current else ""

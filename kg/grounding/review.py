@@ -19,7 +19,10 @@ from kg.ontology.terms import TermIndex, normalise_text
 from kg.rdf.vocab import PREFIXES
 from kg.store import QuadStore
 
-__all__ = ["Candidate", "ReviewItem", "candidates", "review"]
+__all__ = ["NO_DISEASE", "Candidate", "ReviewItem", "candidates", "review"]
+
+#: How the reason of a condition that names no disease begins (``out_of_scope``).
+NO_DISEASE = "not a disease: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +91,14 @@ def candidates(
     return tuple(sorted(best.values(), key=lambda c: (-c.score, c.curie))[:limit])
 
 
-def review(store: QuadStore, index: TermIndex, *, threshold: float = 0.8) -> list[ReviewItem]:
-    """Mentions a curator should look at: ungrounded, ambiguous, or below ``threshold``."""
+def review(
+    store: QuadStore, index: TermIndex, *, threshold: float = 0.8, no_disease: bool = False
+) -> list[ReviewItem]:
+    """Mentions a curator should look at: ungrounded, ambiguous, or below ``threshold``.
+
+    :param no_disease: also list the conditions left ungrounded because they name no disease
+        (a population, a procedure, a symptom DOID leaves out: ``out_of_scope``).
+    """
     result = store.query(_REVIEW, prefixes=PREFIXES)
     assert isinstance(result, ox.QuerySolutions)
     items: list[ReviewItem] = []
@@ -102,6 +111,8 @@ def review(store: QuadStore, index: TermIndex, *, threshold: float = 0.8) -> lis
         ungrounded = term_text(row["ungrounded"]) == "true"
         confidence = float(term_text(row["confidence"])) if row["confidence"] is not None else None
         comment = term_text(row["comment"])
+        if ungrounded and comment.startswith(NO_DISEASE) and not no_disease:
+            continue
         if ungrounded:
             reason = "ambiguous" if "equally" in comment else "ungrounded"
         elif confidence is not None and confidence < threshold:
