@@ -8,6 +8,7 @@ of overrides (:mod:`kg.grounding.overrides`), which the grounder lets win.
 from __future__ import annotations
 
 import difflib
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -19,7 +20,7 @@ from kg.ontology.terms import TermIndex, normalise_text
 from kg.rdf.vocab import PREFIXES
 from kg.store import QuadStore
 
-__all__ = ["NO_DISEASE", "Candidate", "ReviewItem", "candidates", "review"]
+__all__ = ["NO_DISEASE", "Candidate", "Names", "ReviewItem", "candidates", "review"]
 
 #: How the reason of a condition that names no disease begins (``out_of_scope``).
 NO_DISEASE = "not a disease: "
@@ -69,26 +70,66 @@ ORDER BY ?id ?label
 """
 
 
+class Names:
+    """Every label and synonym of the live terms of one ontology, indexed by the letter
+    triples they hold, so that the names close to a mention are found without comparing it
+    with each of them; a name that shares no triple with the mention is never proposed
+    ("PSS" for "Sepsis"). Build it once for many mentions."""
+
+    def __init__(self, index: TermIndex, kind: MentionKind) -> None:
+        prefix = "DOID:" if kind is MentionKind.CONDITION else "CL:"
+        self.names: list[tuple[str, str, str, str]] = []  # curie, label, name, normalised
+        self.by_triple: dict[str, list[int]] = defaultdict(list)
+        self.sizes: list[int] = []  # letter triples of each name
+        for term in index.iter_terms():
+            if not term.curie.startswith(prefix) or term.obsolete:
+                continue
+            for name in dict.fromkeys((term.label, *(s.text for s in term.synonyms))):
+                if not name:
+                    continue
+                text = normalise_text(name)
+                number = len(self.names)
+                self.names.append((term.curie, term.label or "", name, text))
+                triples = _triples(text)
+                self.sizes.append(len(triples))
+                for triple in triples:
+                    self.by_triple[triple].append(number)
+
+    def closest(self, label: str, *, limit: int = 5, pool: int = 300) -> tuple[Candidate, ...]:
+        """The terms whose names come closest to ``label`` (difflib's ratio, at least 0.5),
+        among the ``pool`` names most alike in letter triples (Dice's coefficient)."""
+        want = normalise_text(label)
+        mine = _triples(want)
+        shared: Counter[int] = Counter()
+        for triple in mine:
+            shared.update(self.by_triple.get(triple, ()))
+        sizes = self.sizes
+        alike = sorted(shared, key=lambda n: -shared[n] / (sizes[n] + len(mine)))[:pool]
+        matcher = difflib.SequenceMatcher(None, want, "")
+        best: dict[str, Candidate] = {}
+        for number in alike:
+            curie, term_label, name, text = self.names[number]
+            matcher.set_seq2(text)
+            score = matcher.ratio()
+            if score >= 0.5 and score > (best[curie].score if curie in best else 0):
+                best[curie] = Candidate(curie, term_label, round(score, 3), name)
+        return tuple(sorted(best.values(), key=lambda c: (-c.score, c.curie))[:limit])
+
+
+def _triples(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
 def candidates(
     label: str, kind: MentionKind, index: TermIndex, *, limit: int = 5
 ) -> tuple[Candidate, ...]:
     """The terms whose label or synonyms come closest to ``label``, best first.
 
     Only terms of the ontology the mention kind grounds to (DOID for conditions, CL for cells).
+    For many mentions, build one :class:`Names` and ask it.
     """
-    prefix = "DOID:" if kind is MentionKind.CONDITION else "CL:"
-    want = normalise_text(label)
-    best: dict[str, Candidate] = {}
-    for term in index.iter_terms():
-        if not term.curie.startswith(prefix) or term.obsolete:
-            continue
-        for name in (term.label, *(s.text for s in term.synonyms)):
-            if not name:
-                continue
-            score = difflib.SequenceMatcher(None, want, normalise_text(name)).ratio()
-            if score >= 0.5 and score > (best[term.curie].score if term.curie in best else 0):
-                best[term.curie] = Candidate(term.curie, term.label or "", round(score, 3), name)
-    return tuple(sorted(best.values(), key=lambda c: (-c.score, c.curie))[:limit])
+    return Names(index, kind).closest(label, limit=limit)
 
 
 def review(
@@ -102,6 +143,11 @@ def review(
     result = store.query(_REVIEW, prefixes=PREFIXES)
     assert isinstance(result, ox.QuerySolutions)
     items: list[ReviewItem] = []
+    # The same mention recurs study after study: its candidates are found once, in names
+    # indexed once (difflib against every name of DOID 2024 took about 1.5 s a mention: the
+    # review of the 1,458-trial corpus, 969 mentions, took 9 minutes instead of 15 s).
+    found: dict[tuple[str, MentionKind], tuple[Candidate, ...]] = {}
+    names: dict[MentionKind, Names] = {}
     for row in result:
         kind = (
             MentionKind.CONDITION
@@ -121,6 +167,10 @@ def review(
             continue
         label = term_text(row["label"])
         term = term_text(row["term"])
+        if (label, kind) not in found:
+            if kind not in names:
+                names[kind] = Names(index, kind)
+            found[label, kind] = names[kind].closest(label)
         items.append(
             ReviewItem(
                 trial=term_text(row["id"]),
@@ -129,7 +179,7 @@ def review(
                 reason=reason + (f" ({comment})" if comment and ungrounded else ""),
                 current=(to_curie(term) or term) if term else None,
                 confidence=confidence,
-                candidates=candidates(label, kind, index),
+                candidates=found[label, kind],
             )
         )
     return items
