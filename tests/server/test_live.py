@@ -70,14 +70,25 @@ def test_sparqlwrapper_construct_as_turtle(endpoint: str) -> None:
 def test_sparqlwrapper_bad_query_and_refused_update(endpoint: str) -> None:
     client = SPARQLWrapper(f"{endpoint}/sparql")
     client.setQuery("SELECT ?x WHERE { ?x ?y }")
-    with pytest.raises(QueryBadFormed, match="SPARQL syntax error"):
+    with pytest.raises(QueryBadFormed, match="SPARQL syntax error") as bad:
         client.query()
+    _close_responses(bad.value)
     updater = SPARQLWrapper(f"{endpoint}/sparql")
     updater.setMethod(POST)
     updater.setQuery("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
     with pytest.raises(urllib.error.HTTPError) as caught:
         updater.query()
     assert caught.value.code == 403
+    _close_responses(caught.value)
+
+
+def _close_responses(error: BaseException | None) -> None:
+    """Close the HTTP responses urllib's errors hold (SPARQLWrapper raises its own error from
+    them): left to the garbage collector, their sockets warn in whichever test runs then."""
+    while error is not None:
+        if isinstance(error, urllib.error.HTTPError):
+            error.close()
+        error = error.__cause__ or error.__context__
 
 
 # rdflib's SPARQLStore leaves its HTTP response unclosed (a ResourceWarning of rdflib's own).
