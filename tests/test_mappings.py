@@ -34,17 +34,25 @@ from conftest import (
 def store(tmp_path_factory: pytest.TempPathFactory, seed_store_path: Path) -> Path:
     """The seed plus a record whose condition matches nothing."""
     folder = tmp_path_factory.mktemp("mappings")
-    odd = folder / "hpscreg-900.txt"
-    odd.write_text(
+    return _seed_store_with(folder, seed_store_path, 900, "ovarian insufficiensy", "A disease")
+
+
+def _seed_store_with(
+    folder: Path, seed_store_path: Path, number: int, label: str, description: str
+) -> Path:
+    """A copy of the seed's store, loaded with record ``hpscreg-<number>``: the seed with
+    another NCT number (NCT09999<number>) and its condition's label and description."""
+    record = folder / f"hpscreg-{number}.txt"
+    record.write_text(
         SEED.read_text(encoding="utf-8")
-        .replace("NCT03877471", "NCT09999999")
-        .replace("Label primary ovarian insufficiency", "Label ovarian insufficiensy")
-        .replace("Description An ovarian disease", "Description A disease"),
+        .replace("NCT03877471", f"NCT09999{number}")
+        .replace("Label primary ovarian insufficiency", f"Label {label}")
+        .replace("Description An ovarian disease", f"Description {description}"),
         encoding="utf-8",
     )
     path = folder / "kg.db"
     shutil.copytree(seed_store_path, path)
-    load_into(path, [odd])
+    load_into(path, [record])
     return path
 
 
@@ -101,7 +109,7 @@ def test_export_header_is_sssom_metadata() -> None:
 def test_review_lists_the_unknown_condition_with_candidates(store: Path, index) -> None:
     items = review(Store.open_read_only(store), index)
     (item,) = items
-    assert item.trial == "NCT09999999"
+    assert item.trial == "NCT09999900"
     assert item.mention == "ovarian insufficiensy"
     assert item.reason == "ungrounded"
     assert PRIMARY_OVARIAN_INSUFFICIENCY in [c.curie for c in item.candidates]
@@ -187,17 +195,9 @@ def test_overrides_without_the_needed_columns_name_file_and_line(tmp_path: Path)
 def test_a_mention_naming_two_diseases_has_a_row_and_a_link_for_each(
     tmp_path: Path, seed_store_path: Path
 ) -> None:
-    record = tmp_path / "hpscreg-901.txt"
-    record.write_text(
-        SEED.read_text(encoding="utf-8")
-        .replace("NCT03877471", "NCT09999998")
-        .replace("Label primary ovarian insufficiency", "Label Breast and Ovarian Cancer")
-        .replace("Description An ovarian disease", "Description A disease"),
-        encoding="utf-8",
+    path = _seed_store_with(
+        tmp_path, seed_store_path, 901, "Breast and Ovarian Cancer", "A disease"
     )
-    path = tmp_path / "kg.db"
-    shutil.copytree(seed_store_path, path)
-    load_into(path, [record])
     store = Store.open_read_only(path)
     rows = [
         r for r in iter_mappings(store) if r.subject_id == "trialkg.record:hpscreg/901/condition/1"
@@ -216,19 +216,9 @@ def test_a_mention_naming_two_diseases_has_a_row_and_a_link_for_each(
 def test_review_leaves_out_what_names_no_disease_unless_asked(
     tmp_path: Path, seed_store_path: Path, index
 ) -> None:
-    record = tmp_path / "hpscreg-902.txt"
-    record.write_text(
-        SEED.read_text(encoding="utf-8")
-        .replace("NCT03877471", "NCT09999997")
-        .replace("Label primary ovarian insufficiency", "Label Healthy Volunteers")
-        .replace("Description An ovarian disease", "Description People"),
-        encoding="utf-8",
-    )
-    path = tmp_path / "kg.db"
-    shutil.copytree(seed_store_path, path)
-    load_into(path, [record])
+    path = _seed_store_with(tmp_path, seed_store_path, 902, "Healthy Volunteers", "People")
     store = Store.open_read_only(path)
     assert "Healthy Volunteers" not in {item.mention for item in review(store, index)}
-    (item,) = [i for i in review(store, index, no_disease=True) if i.trial == "NCT09999997"]
+    (item,) = [i for i in review(store, index, no_disease=True) if i.trial == "NCT09999902"]
     assert item.mention == "Healthy Volunteers"
     assert item.reason.startswith("ungrounded (not a disease: ")
