@@ -42,7 +42,7 @@ from kg.grounding.match import (
     variants,
 )
 from kg.grounding.methods import Method
-from kg.grounding.scope import names_an_organism, names_no_disease
+from kg.grounding.scope import ORGANISM, names_an_organism, names_no_disease
 from kg.ids import to_curie
 from kg.model import (
     CellProduct,
@@ -206,8 +206,7 @@ def ground_mention(
             return made(translated[0], Method.XREF, label.strip())
 
     if kind is MentionKind.CONDITION and names_an_organism(label):
-        reason = names_no_disease(label)
-        return _unmatched(kind, label, Method.OUT_OF_SCOPE, f"not a disease: {reason}")
+        return _unmatched(kind, label, Method.OUT_OF_SCOPE, f"not a disease: {ORGANISM}")
     found = _match_words(matcher, label, description)
     if kind is MentionKind.CONDITION:
         # A bare abbreviation means what the record, else the table of those trial records
@@ -386,9 +385,9 @@ def _condition_fallbacks(
     return _unmatched(kind, label, Method.NONE, None)
 
 
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
 #: Where two names share words: "Brain and Central Nervous System Tumors", "Gastric or
 #: Gastroesophageal Cancer", "Myelodysplastic/Myeloproliferative Diseases".
-_PARENTHESES = re.compile(r"\s*\([^()]*\)")
 _COORDINATOR = re.compile(r"\s+(?:and/or|and|or|&)\s+|(?<=[a-z])/(?=[a-z])", re.I)
 
 

@@ -32,7 +32,7 @@ import re
 
 from kg.grounding.match import loose
 
-__all__ = ["names_an_organism", "names_no_disease"]
+__all__ = ["ORGANISM", "names_an_organism", "names_no_disease"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -77,7 +77,8 @@ _HEADS: dict[str, frozenset[str]] = {
     "only a course or phase, no disease named": _words("phase metastatic"),
 }
 _REASON_OF = {head: reason for reason, heads in _HEADS.items() for head in heads}
-_ORGANISM = "an organism, not the disease it causes"
+#: What a mention that names a virus or bacterium is said to name.
+ORGANISM = "an organism, not the disease it causes"
 
 #: Who, followed by what they have or undergo: "Patients Undergoing ...", "Children With ...".
 _POPULATION_FIRST = re.compile(
@@ -109,7 +110,7 @@ def names_no_disease(label: str) -> str | None:
     """What the mention names, when that is not a disease; None when it may be one."""
     text = _PARENTHESES.sub("", label).strip()
     if _VIRUS_ABBREVIATION.match(text):
-        return _ORGANISM
+        return ORGANISM
     if _POPULATION_FIRST.match(text):
         return "a population"
     # MeSH's inverted order: "Pain, Postoperative" is a pain, "Arthroplasty, Replacement,
@@ -121,7 +122,7 @@ def names_no_disease(label: str) -> str | None:
     if words[-1].endswith(_PROCEDURE_SUFFIXES):
         return _REASON_OF["surgery"]
     if words[-1].endswith("virus"):
-        return _ORGANISM  # "Human Papillomavirus", "Cytomegalovirus"
+        return ORGANISM  # "Human Papillomavirus", "Cytomegalovirus"
     return _REASON_OF.get(words[-1])
 
 
@@ -129,4 +130,4 @@ def names_an_organism(label: str) -> bool:
     """Whether the mention names a virus or bacterium rather than the disease it causes: a
     trial's condition "Respiratory Syncytial Virus (RSV)" is not linked to the infection even
     where the ontology lists the virus's name among the infection's synonyms."""
-    return names_no_disease(label) == _ORGANISM
+    return names_no_disease(label) == ORGANISM
