@@ -32,6 +32,7 @@ __all__ = [
     "drop_qualifiers_stepwise",
     "loose",
     "variants",
+    "word_set",
 ]
 
 #: One text strategy: its method, the terms it finds (computed only when tried), and the text
@@ -52,6 +53,11 @@ _GREEK = {
     "ω": "omega",
 }
 _NON_WORD = re.compile(r"[^\w]+")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of a text, as a set: tables of words written as one string."""
+    return frozenset(text.split())
 
 
 def _singular(word: str) -> str:
@@ -442,29 +448,10 @@ _GENERIC = frozenset(
 
 
 #: Head nouns that say only that something is wrong with the body part before them.
-_PATHOLOGY_NOUNS = frozenset(
-    [
-        "complication",
-        "deformity",
-        "ectasia",
-        "dilation",
-        "dilatation",
-        "lesion",
-        "abnormality",
-        "anomaly",
-        "malformation",
-        "dysfunction",
-        "hypofunction",
-        "insufficiency",
-        "disorder",
-        "disease",
-        "damage",
-        "injury",
-        "impairment",
-        "disturbance",
-        "pathology",
-        "involvement",
-    ]
+_PATHOLOGY_NOUNS = word_set(
+    "complication deformity ectasia dilation dilatation lesion abnormality anomaly malformation"
+    " dysfunction hypofunction insufficiency disorder disease damage injury impairment"
+    " disturbance pathology involvement"
 )
 #: The organ an adjective names, as DOID's "<organ> disease" terms write it.
 _ORGAN_OF = {

@@ -30,24 +30,20 @@ from __future__ import annotations
 
 import re
 
-from kg.grounding.match import loose
+from kg.grounding.match import loose, word_set
 
 __all__ = ["ORGANISM", "names_an_organism", "names_no_disease"]
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 #: Head nouns (in :func:`~kg.grounding.match.loose` form: singular, lower case) by what they
 #: name; the reason each kind gives.
 _HEADS: dict[str, frozenset[str]] = {
-    "a population": _words(
+    "a population": word_set(
         "volunteer subject participant people person patient adult child children infant "
         "newborn neonate student donor women woman men man male female elderly elder "
         "adolescent smoker athlete worker population"
     ),
-    "a procedure or intervention": _words(
+    "a procedure or intervention": word_set(
         "surgery procedure operation transplantation transplant fusion ablation apheresis "
         "imaging mri fmri scan scanning mapping treatment therapy physiotherapy "
         "rehabilitation training traction implant implantation anesthesia anaesthesia "
@@ -55,7 +51,7 @@ _HEADS: dict[str, frozenset[str]] = {
         "prevention reduction cessation technique concept medicine device modeling "
         "modelling intelligence trial amputation donation application management analgesia"
     ),
-    "a behaviour, state or measurement": _words(
+    "a behaviour, state or measurement": word_set(
         "pregnancy postpartum puerperium aging ageing sleep stress smoking drinking use "
         "behavior behaviour activity exercise cognition attention equilibrium consumption "
         "pressure perception adherence health life mortality morbidity recurrence "
@@ -63,18 +59,18 @@ _HEADS: dict[str, frozenset[str]] = {
         "abstinence change decline effect enhancement inflammation scarring overweight "
         "function"
     ),
-    "a symptom, which DOID does not cover": _words(
+    "a symptom, which DOID does not cover": word_set(
         "pain ache fever fatigue nausea vomiting headache dizziness colic weakness "
         "stiffness hyperalgesia symptom flash cough pruritus itch malaise sciatica "
         "neuralgia dysphagia anorexia constipation incontinence bradycardia tachycardia "
         "coma"
     ),
-    "an injury, which DOID does not cover": _words("injury wound trauma fracture"),
-    "an organism, not the disease it causes": _words(
+    "an injury, which DOID does not cover": word_set("injury wound trauma fracture"),
+    "an organism, not the disease it causes": word_set(
         "virus bacteria bacterium flora microbiota microbiome fungus fungi parasite"
     ),
-    "a substance": _words("tobacco cannabis marijuana alcohol nicotine caffeine cytokine"),
-    "only a course or phase, no disease named": _words("phase metastatic"),
+    "a substance": word_set("tobacco cannabis marijuana alcohol nicotine caffeine cytokine"),
+    "only a course or phase, no disease named": word_set("phase metastatic"),
 }
 _REASON_OF = {head: reason for reason, heads in _HEADS.items() for head in heads}
 #: What a mention that names a virus or bacterium is said to name.
